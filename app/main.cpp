@@ -1,0 +1,141 @@
+// Roomkeeper: picks the mode (window or headless) before any QObject exists, starts the
+// network core on its own thread and wires the operator console to it.
+
+#include "commandline.h"
+#include "signalwatcher.h"
+
+#include "server/chatserver.h"
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QThread>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <sys/resource.h>
+
+using namespace roomkeeper;
+
+namespace {
+
+bool hasFlag(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], flag) == 0)
+            return true;
+    }
+    return false;
+}
+
+// Thousands of connections need thousands of descriptors: take the hard limit.
+void raiseFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+void applyLogLevel(const QString &level)
+{
+    QString rules = QStringLiteral("roomkeeper.*.debug=%1\n").arg(level == QLatin1StringView("debug") ? QStringLiteral("true") : QStringLiteral("false"));
+    if (level == QLatin1StringView("warning") || level == QLatin1StringView("error"))
+        rules += QStringLiteral("roomkeeper.*.info=false\n");
+    if (level == QLatin1StringView("error"))
+        rules += QStringLiteral("roomkeeper.*.warning=false\n");
+    QLoggingCategory::setFilterRules(rules);
+    qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
+}
+
+void printLine(FILE *stream, const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stream);
+    std::fputc('\n', stream);
+    std::fflush(stream);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    raiseFileLimit();
+    const bool wantGui = !hasFlag(argc, argv, "--no-gui") && !hasFlag(argc, argv, "--help") &&
+                         !hasFlag(argc, argv, "-h") && !hasFlag(argc, argv, "--version");
+    const bool gui = wantGui && displayAvailable();
+    std::unique_ptr<QCoreApplication> app;
+    if (gui)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("roomkeeper"));
+    QCoreApplication::setOrganizationName(QStringLiteral("roomkeeper"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ROOMKEEPER_VERSION));
+
+    const CommandLineResult parsed = parseCommandLine(QCoreApplication::arguments());
+    if (parsed.exitNow) {
+        std::fputs(parsed.output.toLocal8Bit().constData(), stdout);
+        return 0;
+    }
+    if (!parsed.options) {
+        printLine(stderr, QStringLiteral("roomkeeper: %1 (see --help)").arg(parsed.error));
+        return 2;
+    }
+    const CommandLine &options = *parsed.options;
+    applyLogLevel(options.logLevel);
+    if (wantGui && !gui)
+        printLine(stderr, QStringLiteral("roomkeeper: no display (DISPLAY and WAYLAND_DISPLAY are "
+                                         "unset); running headless"));
+
+    QThread coreThread;
+    coreThread.setObjectName(QStringLiteral("core"));
+    auto *server = new ChatServer(options.config);
+    server->moveToThread(&coreThread);
+
+    int exitCode = 0;
+    bool stopping = false;
+    const auto requestStop = [server, &stopping] {
+        if (stopping)
+            return;
+        stopping = true;
+        QMetaObject::invokeMethod(server, &ChatServer::shutdown, Qt::QueuedConnection);
+    };
+
+    SignalWatcher signalWatcher;
+    QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, app.get(), requestStop);
+
+    QObject::connect(&coreThread, &QThread::started, server, &ChatServer::start);
+    QObject::connect(server, &ChatServer::started, app.get(), [](const QString &address, quint16 port) {
+        printLine(stdout, QStringLiteral("roomkeeper: listening on ws://%1:%2 (room protocol /ws, "
+                                         "gateway /gateway, web client /)")
+                              .arg(address)
+                              .arg(port));
+    });
+    QObject::connect(server, &ChatServer::startFailed, app.get(), [&](const QString &reason) {
+        printLine(stderr, QStringLiteral("roomkeeper: %1").arg(reason));
+        exitCode = 1;
+        coreThread.quit();
+    });
+    QObject::connect(server, &ChatServer::stopped, &coreThread, &QThread::quit);
+    QObject::connect(&coreThread, &QThread::finished, server, &QObject::deleteLater);
+    QObject::connect(&coreThread, &QThread::finished, app.get(), &QCoreApplication::quit);
+
+    std::unique_ptr<MainWindow> window;
+    if (gui) {
+        QApplication::setQuitOnLastWindowClosed(false);
+        window = std::make_unique<MainWindow>();
+        QObject::connect(server, &ChatServer::started, window.get(), &MainWindow::setListening);
+        QObject::connect(server, &ChatServer::statsUpdated, window.get(), &MainWindow::showStats);
+        QObject::connect(window.get(), &MainWindow::stopRequested, app.get(), requestStop);
+        window->show();
+    }
+
+    coreThread.start();
+    const int loopCode = app->exec();
+    coreThread.quit();
+    coreThread.wait();
+    return exitCode != 0 ? exitCode : loopCode;
+}

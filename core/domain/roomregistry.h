@@ -1,0 +1,98 @@
+#pragma once
+
+#include "errorcode.h"
+#include "room.h"
+#include "roomevents.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QUuid>
+
+#include <memory>
+#include <optional>
+#include <variant>
+
+namespace roomkeeper {
+
+class UserDirectory;
+
+// Who asks for a room action: a user, or the operator console (the highest rank).
+struct Actor
+{
+    QUuid user;
+    bool console = false;
+
+    static Actor operatorConsole() { return Actor{QUuid(), true}; }
+    static Actor person(const QUuid &user) { return Actor{user, false}; }
+};
+
+// A settings change; only the fields that are set are changed.
+struct RoomUpdate
+{
+    std::optional<QString> name;
+    std::optional<bool> closed;
+    std::optional<bool> chatLocked;
+    std::optional<int> maxParticipants;
+    std::optional<QString> webhook;
+};
+
+// The rooms, who is in them and what they may do (PROTOCOL.md §2.4). No JSON, no
+// sockets: commands come in with MemberIds and user ids, and every change is reported
+// to the RoomEventSink after it has been applied. A refused command changes nothing.
+class RoomRegistry
+{
+public:
+    static constexpr int MaxParticipantsLimit = 100000;
+
+    RoomRegistry(const UserDirectory &users, RoomEventSink &sink);
+
+    void setMaxContent(int codePoints) { m_maxContent = codePoints; }
+    int maxContent() const { return m_maxContent; }
+
+    // Creates a room; a person creating it becomes its creator and admin, and when
+    // 'enterAs' is non-zero that connection enters it at once.
+    std::variant<Refusal, QUuid> createRoom(const Actor &actor, const QString &name, bool closed,
+                                           MemberId enterAs = 0);
+    Outcome enter(MemberId member, const QUuid &user, const QUuid &roomId);
+    Outcome exit(MemberId member, const QUuid &roomId);
+    Outcome postMessage(MemberId member, const QUuid &roomId, const QString &content,
+                        qint64 nowMs);
+    Outcome markRead(MemberId member, const QUuid &roomId, qint64 messageId);
+    Outcome invite(MemberId member, const QUuid &roomId, const QUuid &invitee);
+
+    Outcome kick(const Actor &actor, const QUuid &roomId, const QUuid &target,
+                 const QString &message, bool ban);
+    Outcome unban(const Actor &actor, const QUuid &roomId, const QUuid &target);
+    Outcome update(const Actor &actor, const QUuid &roomId, const RoomUpdate &update);
+    Outcome setAdmin(const Actor &actor, const QUuid &roomId, const QUuid &target, bool admin);
+    Outcome close(const Actor &actor, const QUuid &roomId, const QString &message);
+
+    // A connection went away: it leaves every room it was in.
+    void memberGone(MemberId member);
+
+    const Room *find(const QUuid &roomId) const;
+    QList<const Room *> rooms() const;
+    QList<const Room *> roomsVisibleTo(const QUuid &user) const;
+    QList<QUuid> roomsOf(MemberId member) const { return m_memberRooms.value(member); }
+    qsizetype roomCount() const { return m_rooms.size(); }
+
+    // Rank of PROTOCOL.md §2.4: console 3, creator 2, admin 1, member 0.
+    static int rankOf(const Room &room, const Actor &actor);
+
+private:
+    Room *findMutable(const QUuid &roomId) const;
+    Outcome requireAdmin(const Room &room, const Actor &actor) const;
+    Outcome requireOutranks(const Room &room, const Actor &actor, const QUuid &target,
+                            const QString &what) const;
+    void removeMember(Room &room, MemberId member);
+
+    const UserDirectory &m_users;
+    RoomEventSink &m_sink;
+    int m_maxContent;
+    QHash<QUuid, std::shared_ptr<Room>> m_rooms;
+    QList<QUuid> m_order; // rooms in creation order
+    QHash<MemberId, QList<QUuid>> m_memberRooms;
+};
+
+} // namespace roomkeeper

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "user.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+#include <QUuid>
+
+namespace roomkeeper {
+
+// Identities of the people connected during this run: token -> user.
+// Tokens are never kept in clear: the directory holds their SHA-256, so a lookup never
+// compares a secret byte by byte and a dump of the directory reveals no token.
+class UserDirectory
+{
+public:
+    struct Identity
+    {
+        User user;
+        QByteArray token; // the secret to give back to the client
+        bool resumed = false;
+    };
+
+    // A known token resumes its user (taking the new name if one is given); anything
+    // else issues a new user and token. An invalid or empty name yields "guest-XXXX".
+    Identity identify(const QString &token, const QString &requestedName);
+
+    const User *find(const QUuid &id) const;
+    bool contains(const QUuid &id) const { return m_users.contains(id); }
+    qsizetype size() const { return m_users.size(); }
+
+    // A valid display name (trimmed) or an empty string.
+    static QString acceptableName(const QString &requested);
+    static QString colorFor(const QUuid &id);
+
+private:
+    static QByteArray tokenDigest(const QString &token);
+
+    QHash<QUuid, User> m_users;
+    QHash<QByteArray, QUuid> m_byTokenDigest;
+};
+
+// Random secrets for keys and tokens: 'bits' random bits, URL-safe base64 without padding.
+QByteArray randomSecret(int bits);
+
+// Compares two secrets in time that depends only on their lengths.
+bool equalSecrets(const QByteArray &a, const QByteArray &b);
+
+} // namespace roomkeeper

@@ -1,0 +1,69 @@
+#pragma once
+
+#include "tokenbucket.h"
+
+#include "../domain/room.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QPointer>
+#include <QString>
+#include <QUuid>
+#include <QWebSocket>
+
+namespace roomkeeper {
+
+enum class WireProtocol { Room, Gateway };
+
+// One upgraded WebSocket and what the server knows of it. Owned by the ChatServer, used
+// only on the core thread. Sending never blocks and never grows without bound: past the
+// outbound limit the connection is dropped as too slow (4008).
+class Connection
+{
+public:
+    Connection(QWebSocket *socket, MemberId id, WireProtocol protocol, qint64 nowMs);
+    ~Connection();
+    Q_DISABLE_COPY_MOVE(Connection)
+
+    QWebSocket *socket() const { return m_socket; }
+    MemberId id() const { return m_id; }
+    WireProtocol protocol() const { return m_protocol; }
+    const QHostAddress &address() const { return m_address; }
+
+    // Queues one text frame. Returns false when the connection is closing or was just
+    // found too slow (its outbound queue passed 'maxOutbound' bytes).
+    bool send(const QString &text);
+
+    // Sends a close frame with 'code' and aborts after 'graceMs' if the peer has not gone.
+    // Never closes synchronously, so it is safe inside a broadcast loop.
+    void closeWith(int code, const QString &reason, int graceMs);
+    bool isClosing() const { return m_closing; }
+
+    QUuid user;
+    QByteArray key;
+    qint64 connectedAtMs = 0;
+    qint64 maxOutbound = 4 * 1024 * 1024;
+    int slowGraceMs = 1000;
+
+    // Heartbeat bookkeeping (monotonic milliseconds).
+    qint64 lastPingSentMs = 0;
+    qint64 lastPingTime = 0;      // the 'time' of our last ping
+    qint64 unansweredSinceMs = 0; // 0 = nothing outstanding
+    int roundTripMs = -1;
+
+    TokenBucket bucket;
+    int floodStrikes = 0;
+
+    quint64 framesIn = 0;
+    quint64 framesOut = 0;
+    bool slowDropped = false;
+
+private:
+    QPointer<QWebSocket> m_socket;
+    MemberId m_id;
+    WireProtocol m_protocol;
+    QHostAddress m_address;
+    bool m_closing = false;
+};
+
+} // namespace roomkeeper

@@ -1,0 +1,165 @@
+#include "listener.h"
+
+#include "httprequesthead.h"
+#include "httpresponder.h"
+
+#include <QLoggingCategory>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QWebSocket>
+
+Q_LOGGING_CATEGORY(lcNet, "roomkeeper.net")
+
+namespace roomkeeper {
+
+namespace {
+// Marks a socket still in the request-head stage, so it is counted once when it leaves.
+constexpr const char *SniffingProperty = "roomkeeperSniffing";
+// Marks a socket handed to QWebSocketServer: from then on Qt owns its deadline.
+constexpr const char *HandedOffProperty = "roomkeeperHandedOff";
+} // namespace
+
+Listener::Listener(const ServerConfig &config, QObject *parent)
+    : QObject(parent), m_config(config),
+      m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode)
+{
+    m_tcp.setListenBacklogSize(config.listenBacklog);
+    m_tcp.setMaxPendingConnections(config.listenBacklog);
+    m_ws.setMaxPendingConnections(config.listenBacklog);
+    m_ws.setHandshakeTimeout(config.handshakeTimeoutMs);
+    connect(&m_tcp, &QTcpServer::newConnection, this, &Listener::acceptPending);
+    connect(&m_ws, &QWebSocketServer::newConnection, this, &Listener::takeUpgraded);
+}
+
+Listener::~Listener() = default;
+
+bool Listener::listen() { return m_tcp.listen(m_config.listenAddress, m_config.port); }
+
+void Listener::close()
+{
+    m_tcp.close();
+    m_ws.close();
+}
+
+void Listener::acceptPending()
+{
+    while (QTcpSocket *socket = m_tcp.nextPendingConnection()) {
+        if (m_sniffing >= m_config.maxConcurrentHandshakes) {
+            qCDebug(lcNet) << "too many handshakes in progress; refusing" << socket->peerAddress();
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        ++m_sniffing;
+        socket->setProperty(SniffingProperty, true);
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });
+        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            forget(socket);
+            socket->deleteLater();
+        });
+        // The head must be read, and any HTTP answer taken, within the handshake timeout
+        // (a slowloris defence).
+        QTimer::singleShot(m_config.handshakeTimeoutMs, socket, [this, socket] {
+            if (!socket->property(HandedOffProperty).toBool()) {
+                forget(socket);
+                socket->abort();
+                socket->deleteLater();
+            }
+        });
+    }
+}
+
+void Listener::forget(QTcpSocket *socket)
+{
+    if (socket->property(SniffingProperty).toBool()) {
+        socket->setProperty(SniffingProperty, false);
+        --m_sniffing;
+    }
+}
+
+void Listener::readHead(QTcpSocket *socket)
+{
+    const QByteArray peeked = socket->peek(MaxHeadBytes + 1);
+    const qsizetype end = peeked.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (peeked.size() > MaxHeadBytes)
+            finish(socket, HttpResponder::response(431, "text/plain; charset=utf-8",
+                                                   "request head too large\n"));
+        return;
+    }
+    const std::optional<HttpRequestHead> head = HttpRequestHead::parse(peeked.left(end + 2));
+    if (!head) {
+        finish(socket, HttpResponder::response(400, "text/plain; charset=utf-8", "bad request\n"));
+        return;
+    }
+    route(socket, *head);
+}
+
+void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
+{
+    if (!head.isWebSocketUpgrade()) {
+        finish(socket, HttpResponder::respond(head));
+        return;
+    }
+    if (head.path == "/gateway") {
+        finish(socket, HttpResponder::response(501, "text/plain; charset=utf-8",
+                                               "the gateway protocol is not available yet\n"));
+        return;
+    }
+    if (head.path != "/ws") {
+        finish(socket, HttpResponder::response(404, "text/plain; charset=utf-8", "not found\n"));
+        return;
+    }
+    if (!originAllowed(head.header("origin"), head.header("host"), m_config.allowedOrigins)) {
+        qCInfo(lcNet) << "refused an upgrade from a foreign origin from" << socket->peerAddress();
+        finish(socket, HttpResponder::response(403, "text/plain; charset=utf-8",
+                                               "origin not allowed\n"));
+        return;
+    }
+    forget(socket);
+    socket->setProperty(HandedOffProperty, true);
+    socket->disconnect(this);
+    m_ws.handleConnection(socket);
+}
+
+void Listener::finish(QTcpSocket *socket, const QByteArray &response)
+{
+    forget(socket);
+    disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+    socket->write(response);
+    socket->disconnectFromHost();
+}
+
+void Listener::takeUpgraded()
+{
+    while (m_ws.hasPendingConnections()) {
+        QWebSocket *socket = m_ws.nextPendingConnection();
+        if (!socket)
+            break;
+        // Qt's defaults are 2 GiB: set the caps before returning to the event loop.
+        socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxMessageSize));
+        socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageSize));
+        const WireProtocol protocol = socket->requestUrl().path() == QLatin1StringView("/gateway")
+                                          ? WireProtocol::Gateway
+                                          : WireProtocol::Room;
+        emit webSocketReady(socket, protocol);
+    }
+}
+
+bool Listener::originAllowed(const QByteArray &origin, const QByteArray &host,
+                             const QStringList &allowed)
+{
+    if (origin.isEmpty())
+        return true; // native clients send no Origin
+    const QString o = QString::fromLatin1(origin).toLower();
+    const QString h = QString::fromLatin1(host).toLower();
+    if (!h.isEmpty() && (o == QLatin1StringView("http://") + h || o == QLatin1StringView("https://") + h))
+        return true;
+    for (const QString &extra : allowed) {
+        if (extra == QLatin1StringView("*") || o == extra.toLower())
+            return true;
+    }
+    return false;
+}
+
+} // namespace roomkeeper

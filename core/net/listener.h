@@ -1,0 +1,61 @@
+#pragma once
+
+#include "connection.h"
+
+#include "../server/serverconfig.h"
+
+#include <QObject>
+#include <QTcpServer>
+#include <QWebSocketServer>
+
+class QTcpSocket;
+class QWebSocket;
+
+namespace roomkeeper {
+
+struct HttpRequestHead;
+
+// The one TCP port: accepts with a large backlog, reads each request head under a
+// deadline and a size cap, answers plain HTTP itself and hands WebSocket upgrades on
+// /ws and /gateway to Qt (PROTOCOL.md §1). Upgrades with a foreign Origin are refused.
+class Listener final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Listener)
+
+public:
+    static constexpr int MaxHeadBytes = 16 * 1024;
+
+    explicit Listener(const ServerConfig &config, QObject *parent = nullptr);
+    ~Listener() override;
+
+    bool listen();
+    QString errorString() const { return m_tcp.errorString(); }
+    QHostAddress address() const { return m_tcp.serverAddress(); }
+    quint16 port() const { return m_tcp.serverPort(); }
+    void close();
+    int handshakesInProgress() const { return m_sniffing; }
+
+    // Whether an upgrade with this Origin header may proceed; 'host' is its Host header.
+    static bool originAllowed(const QByteArray &origin, const QByteArray &host,
+                              const QStringList &allowed);
+
+signals:
+    // An upgraded socket, with its limits already set. The receiver owns it.
+    void webSocketReady(QWebSocket *socket, roomkeeper::WireProtocol protocol);
+
+private:
+    void acceptPending();
+    void readHead(QTcpSocket *socket);
+    void route(QTcpSocket *socket, const HttpRequestHead &head);
+    void finish(QTcpSocket *socket, const QByteArray &response);
+    void forget(QTcpSocket *socket);
+    void takeUpgraded();
+
+    const ServerConfig &m_config;
+    QTcpServer m_tcp;
+    QWebSocketServer m_ws;
+    int m_sniffing = 0;
+};
+
+} // namespace roomkeeper

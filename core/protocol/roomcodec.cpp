@@ -1,0 +1,302 @@
+#include "roomcodec.h"
+
+#include "fieldreader.h"
+
+#include "../domain/userdirectory.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+
+#include <array>
+#include <utility>
+
+namespace roomkeeper::roomcodec {
+
+namespace {
+
+using Type = RoomRequest::Type;
+
+constexpr std::array<std::pair<const char *, Type>, 14> requestTypes = {{
+    {"ping", Type::Ping},
+    {"pong", Type::Pong},
+    {"rooms", Type::Rooms},
+    {"create", Type::Create},
+    {"enter", Type::Enter},
+    {"exit", Type::Exit},
+    {"message", Type::Message},
+    {"read", Type::Read},
+    {"invite", Type::Invite},
+    {"kick", Type::Kick},
+    {"unban", Type::Unban},
+    {"update", Type::Update},
+    {"admin", Type::Admin},
+    {"close", Type::Close},
+}};
+
+constexpr int MaxRefLength = 32;
+constexpr int MaxReasonLength = 500;
+
+QString frame(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+RoomFrameError frameError(ErrorCode code, const QString &message, const QString &ref = QString())
+{
+    return RoomFrameError{Refusal{code, message}, ref, std::nullopt};
+}
+
+void readFields(FieldReader &in, RoomRequest &request)
+{
+    const auto L = [](const char *s) { return QLatin1StringView(s); };
+    // A key of the wrong type is kept as an empty key, which never matches: bad_key.
+    const QJsonValue key = in.value(L("key"));
+    if (!key.isUndefined())
+        request.key = key.isString() ? key.toString() : QString();
+    switch (request.type) {
+    case Type::Ping:
+    case Type::Pong:
+        request.time = in.number(L("time"));
+        break;
+    case Type::Rooms:
+        break;
+    case Type::Create:
+        request.name = in.string(L("name"));
+        request.closed = in.boolean(L("closed"), false);
+        break;
+    case Type::Enter:
+    case Type::Exit:
+        request.roomId = in.uuid(L("room_id"));
+        break;
+    case Type::Message:
+        request.roomId = in.uuid(L("room_id"));
+        request.content = in.string(L("content"));
+        break;
+    case Type::Read:
+        request.roomId = in.optionalUuid(L("room_id"));
+        request.messageId = in.integer(L("message_id"), 1, FieldReader::MaxExactInteger);
+        break;
+    case Type::Invite:
+    case Type::Unban:
+        request.roomId = in.uuid(L("room_id"));
+        request.userId = in.uuid(L("user_id"));
+        break;
+    case Type::Kick:
+        request.roomId = in.uuid(L("room_id"));
+        request.userId = in.uuid(L("user_id"));
+        request.message = in.optionalString(L("message")).value_or(QString());
+        request.permanent = in.boolean(L("permanent"), false);
+        break;
+    case Type::Admin:
+        request.roomId = in.uuid(L("room_id"));
+        request.userId = in.uuid(L("user_id"));
+        request.admin = in.boolean(L("admin"), false);
+        if (!in.failed() && !in.has(L("admin")))
+            in.string(L("admin")); // reports the missing field
+        break;
+    case Type::Close:
+        request.roomId = in.uuid(L("room_id"));
+        request.message = in.optionalString(L("message")).value_or(QString());
+        break;
+    case Type::Update: {
+        request.roomId = in.uuid(L("room_id"));
+        RoomUpdate &u = request.update;
+        u.name = in.optionalString(L("name"));
+        u.closed = in.optionalBoolean(L("closed"));
+        u.chatLocked = in.optionalBoolean(L("chat_locked"));
+        if (const auto max = in.optionalInteger(L("max_participants"), 0,
+                                                RoomRegistry::MaxParticipantsLimit))
+            u.maxParticipants = int(*max);
+        u.webhook = in.optionalString(L("webhook"));
+        break;
+    }
+    }
+}
+
+} // namespace
+
+QString idString(const QUuid &id) { return id.toString(QUuid::WithoutBraces); }
+
+ParsedRoomFrame parse(const QByteArray &utf8)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return frameError(ErrorCode::BadJson,
+                          QStringLiteral("not valid JSON: %1 at offset %2")
+                              .arg(parseError.errorString())
+                              .arg(parseError.offset));
+    if (!doc.isObject())
+        return frameError(ErrorCode::BadJson, QStringLiteral("a request must be a JSON object"));
+    const QJsonObject object = doc.object();
+    const QJsonValue typeValue = object.value(QLatin1StringView("type"));
+    if (typeValue.isUndefined())
+        return frameError(ErrorCode::MissingField, QStringLiteral("missing field 'type'"));
+    if (!typeValue.isString())
+        return frameError(ErrorCode::BadField, QStringLiteral("'type' must be a string"));
+    const QString typeName = typeValue.toString();
+
+    RoomRequest request;
+    request.typeName = typeName;
+    bool known = false;
+    for (const auto &[name, type] : requestTypes) {
+        if (typeName == QLatin1StringView(name)) {
+            request.type = type;
+            known = true;
+            break;
+        }
+    }
+    if (!known)
+        return frameError(ErrorCode::BadType, QStringLiteral("unknown request type"),
+                          typeName.left(MaxRefLength));
+
+    FieldReader in(object);
+    readFields(in, request);
+    if (in.failed())
+        return RoomFrameError{*in.refusal(), typeName, request.roomId};
+    if (request.message.size() > MaxReasonLength)
+        return frameError(ErrorCode::TooLong,
+                          QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength),
+                          typeName);
+    return request;
+}
+
+QString session(const User &user, const QByteArray &key, const QByteArray &token,
+                int heartbeatIntervalMs)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("session")},
+                  {QStringLiteral("user_id"), idString(user.id)},
+                  {QStringLiteral("name"), user.name},
+                  {QStringLiteral("color"), user.color},
+                  {QStringLiteral("key"), QString::fromLatin1(key)},
+                  {QStringLiteral("token"), QString::fromLatin1(token)},
+                  {QStringLiteral("heartbeat_interval"), heartbeatIntervalMs}});
+}
+
+QString error(const Refusal &refusal, const QString &ref, const std::optional<QUuid> &roomId)
+{
+    QJsonObject object{{QStringLiteral("type"), QStringLiteral("error")},
+                       {QStringLiteral("code"), QString(errorCodeName(refusal.code))},
+                       {QStringLiteral("message"), refusal.message},
+                       {QStringLiteral("ref"), ref}};
+    if (roomId)
+        object.insert(QStringLiteral("room_id"), idString(*roomId));
+    return frame(object);
+}
+
+QString ping(qint64 time)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("ping")},
+                  {QStringLiteral("time"), double(time)}});
+}
+
+QString pong(double time)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("pong")}, {QStringLiteral("time"), time}});
+}
+
+QString rooms(const QList<const Room *> &rooms)
+{
+    QJsonArray list;
+    for (const Room *room : rooms) {
+        const RoomSettings &s = room->settings();
+        list.append(QJsonObject{{QStringLiteral("room_id"), idString(room->id())},
+                                {QStringLiteral("name"), s.name},
+                                {QStringLiteral("participants"), room->participantCount()},
+                                {QStringLiteral("max_participants"), s.maxParticipants},
+                                {QStringLiteral("closed"), s.closed},
+                                {QStringLiteral("chat_locked"), s.chatLocked}});
+    }
+    return frame({{QStringLiteral("type"), QStringLiteral("rooms")}, {QStringLiteral("rooms"), list}});
+}
+
+QString room(const Room &room, const UserDirectory &users, bool withWebhook)
+{
+    QJsonArray participants;
+    for (const QUuid &id : room.participants()) {
+        const User *user = users.find(id);
+        participants.append(QJsonObject{{QStringLiteral("user_id"), idString(id)},
+                                        {QStringLiteral("name"), user ? user->name : QString()},
+                                        {QStringLiteral("admin"), room.isAdmin(id)},
+                                        {QStringLiteral("color"), user ? user->color : QString()}});
+    }
+    const RoomSettings &s = room.settings();
+    QJsonObject object{{QStringLiteral("type"), QStringLiteral("room")},
+                       {QStringLiteral("room_id"), idString(room.id())},
+                       {QStringLiteral("name"), s.name},
+                       {QStringLiteral("closed"), s.closed},
+                       {QStringLiteral("chat_locked"), s.chatLocked},
+                       {QStringLiteral("max_participants"), s.maxParticipants},
+                       {QStringLiteral("last_message_id"), double(room.lastMessageId())},
+                       {QStringLiteral("participants"), participants}};
+    if (withWebhook)
+        object.insert(QStringLiteral("webhook"), s.webhook);
+    return frame(object);
+}
+
+QString roomClosed(const QUuid &roomId, const QString &message)
+{
+    QJsonObject object{{QStringLiteral("type"), QStringLiteral("room_closed")},
+                       {QStringLiteral("room_id"), idString(roomId)}};
+    if (!message.isEmpty())
+        object.insert(QStringLiteral("message"), message);
+    return frame(object);
+}
+
+QString message(const Room &room, const ChatMessage &message)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("message")},
+                  {QStringLiteral("time"), double(message.sentAtMs)},
+                  {QStringLiteral("content"), message.content},
+                  {QStringLiteral("user_id"), idString(message.author)},
+                  {QStringLiteral("name"), message.authorName},
+                  {QStringLiteral("message_id"), double(message.id)},
+                  {QStringLiteral("room_id"), idString(room.id())}});
+}
+
+QString read(const QUuid &roomId, const QUuid &reader, qint64 messageId)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("read")},
+                  {QStringLiteral("message_id"), double(messageId)},
+                  {QStringLiteral("user_id"), idString(reader)},
+                  {QStringLiteral("room_id"), idString(roomId)}});
+}
+
+QString invite(const QUuid &roomId, const QUuid &inviter)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("invite")},
+                  {QStringLiteral("user_id"), idString(inviter)},
+                  {QStringLiteral("room_id"), idString(roomId)}});
+}
+
+QString kick(const QUuid &roomId, const QString &message, bool permanent)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("kick")},
+                  {QStringLiteral("room_id"), idString(roomId)},
+                  {QStringLiteral("message"), message},
+                  {QStringLiteral("permanent"), permanent}});
+}
+
+QString enter(const QUuid &roomId, const User &user, bool admin)
+{
+    return frame({{QStringLiteral("type"), QStringLiteral("enter")},
+                  {QStringLiteral("user_id"), idString(user.id)},
+                  {QStringLiteral("room_id"), idString(roomId)},
+                  {QStringLiteral("name"), user.name},
+                  {QStringLiteral("admin"), admin},
+                  {QStringLiteral("color"), user.color}});
+}
+
+QString exit(const QUuid &roomId, const QUuid &user, const QString &reason)
+{
+    QJsonObject object{{QStringLiteral("type"), QStringLiteral("exit")},
+                       {QStringLiteral("user_id"), idString(user)},
+                       {QStringLiteral("room_id"), idString(roomId)}};
+    if (!reason.isEmpty())
+        object.insert(QStringLiteral("reason"), reason);
+    return frame(object);
+}
+
+} // namespace roomkeeper::roomcodec

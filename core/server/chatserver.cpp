@@ -1,0 +1,433 @@
+#include "chatserver.h"
+
+#include "../net/listener.h"
+#include "../protocol/roomcodec.h"
+
+#include <QDateTime>
+#include <QLoggingCategory>
+#include <QUrlQuery>
+#include <QWebSocket>
+
+Q_LOGGING_CATEGORY(lcServer, "roomkeeper.server")
+
+namespace roomkeeper {
+
+namespace {
+
+constexpr int ShutdownGraceMs = 2000;
+constexpr int StatsIntervalMs = 250;
+
+qint64 wallMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+int heartbeatTick(int intervalMs) { return std::clamp(intervalMs / 4, 20, 1000); }
+
+} // namespace
+
+ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
+    : QObject(parent), m_config(config), m_rooms(m_users, *this), m_heartbeatTimer(this),
+      m_statsTimer(this)
+{
+    qRegisterMetaType<roomkeeper::ServerStats>();
+    m_clock.start();
+    m_rooms.setMaxContent(m_config.maxContent);
+    m_heartbeatTimer.setInterval(heartbeatTick(m_config.heartbeatIntervalMs));
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, &ChatServer::sweepHeartbeats);
+    m_statsTimer.setInterval(StatsIntervalMs);
+    connect(&m_statsTimer, &QTimer::timeout, this, [this] { emit statsUpdated(stats()); });
+}
+
+ChatServer::~ChatServer()
+{
+    m_heartbeatTimer.stop();
+    // Connections abort their sockets; no event may reach the rooms any more.
+    for (const auto &conn : std::as_const(m_connections))
+        conn->socket()->disconnect(this);
+    m_connections.clear();
+}
+
+quint16 ChatServer::port() const { return m_listener ? m_listener->port() : 0; }
+
+ServerStats ChatServer::stats() const
+{
+    ServerStats s = m_stats;
+    s.connections = int(m_connections.size());
+    s.rooms = int(m_rooms.roomCount());
+    return s;
+}
+
+void ChatServer::start()
+{
+    if (m_listener)
+        return;
+    m_listener = new Listener(m_config, this);
+    connect(m_listener, &Listener::webSocketReady, this, &ChatServer::onWebSocket);
+    if (!m_listener->listen()) {
+        const QString reason = QStringLiteral("cannot listen on %1:%2: %3")
+                                   .arg(m_config.listenAddress.toString())
+                                   .arg(m_config.port)
+                                   .arg(m_listener->errorString());
+        delete m_listener;
+        m_listener = nullptr;
+        emit startFailed(reason);
+        return;
+    }
+    m_heartbeatTimer.start();
+    m_statsTimer.start();
+    emit started(m_listener->address().toString(), m_listener->port());
+}
+
+void ChatServer::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_heartbeatTimer.stop();
+    if (m_listener)
+        m_listener->close();
+    for (const auto &conn : std::as_const(m_connections))
+        conn->closeWith(1001, QStringLiteral("server shutting down"), ShutdownGraceMs);
+    QTimer::singleShot(ShutdownGraceMs + 500, this, [this] {
+        m_connections.clear();
+        maybeFinishShutdown();
+    });
+    maybeFinishShutdown();
+}
+
+void ChatServer::maybeFinishShutdown()
+{
+    if (!m_shuttingDown || !m_connections.isEmpty())
+        return;
+    m_statsTimer.stop();
+    emit statsUpdated(stats());
+    emit stopped();
+    m_shuttingDown = false; // stopped is emitted once
+    m_connections.clear();
+    disconnect(&m_statsTimer, nullptr, this, nullptr);
+}
+
+void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
+{
+    const QHostAddress address = socket->peerAddress();
+    const bool full = qsizetype(m_config.maxConnections) <= m_connections.size();
+    const bool addressFull = m_perAddress.value(address) >= m_config.maxConnectionsPerAddress;
+    if (m_shuttingDown || full || addressFull) {
+        if (!m_shuttingDown)
+            ++m_stats.refusedConnections;
+        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+        if (m_shuttingDown)
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+        else
+            socket->close(QWebSocketProtocol::CloseCode(4013),
+                          addressFull ? QStringLiteral("too many connections from your address")
+                                      : QStringLiteral("too many connections"));
+        QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
+        return;
+    }
+
+    const MemberId id = m_nextMemberId++;
+    auto conn = std::make_shared<Connection>(socket, id, protocol, nowMs());
+    conn->maxOutbound = m_config.maxOutboundQueue;
+    conn->slowGraceMs = m_config.slowClientGraceMs;
+    conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());
+    conn->lastPingSentMs = nowMs();
+
+    const QUrlQuery query(socket->requestUrl());
+    const UserDirectory::Identity identity =
+        m_users.identify(query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded),
+                         query.queryItemValue(QStringLiteral("name"), QUrl::FullyDecoded));
+    conn->user = identity.user.id;
+    conn->key = randomSecret(128);
+
+    m_connections.insert(id, conn);
+    m_userConnections[conn->user].append(id);
+    ++m_perAddress[address];
+
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
+        if (Connection *c = connection(id))
+            onRoomFrame(*c, text.toUtf8());
+    });
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
+        Connection *c = connection(id);
+        if (c && admit(*c))
+            c->send(roomcodec::error(
+                refuse(ErrorCode::BadJson, QStringLiteral("binary frames are not accepted; send JSON text")),
+                QString()));
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, id] {
+        if (Connection *c = connection(id))
+            onDisconnected(c);
+    });
+
+    conn->send(roomcodec::session(identity.user, conn->key, identity.token,
+                                        m_config.heartbeatIntervalMs));
+}
+
+void ChatServer::onDisconnected(Connection *c)
+{
+    const MemberId id = c->id();
+    if (c->slowDropped)
+        ++m_stats.slowClientDrops;
+    const std::shared_ptr<Connection> keep = m_connections.take(id);
+    auto users = m_userConnections.find(c->user);
+    if (users != m_userConnections.end()) {
+        users->removeOne(id);
+        if (users->isEmpty())
+            m_userConnections.erase(users);
+    }
+    auto perAddress = m_perAddress.find(c->address());
+    if (perAddress != m_perAddress.end() && --perAddress.value() <= 0)
+        m_perAddress.erase(perAddress);
+    m_rooms.memberGone(id);
+    maybeFinishShutdown();
+}
+
+bool ChatServer::admit(Connection &c)
+{
+    if (c.bucket.take(nowMs())) {
+        c.floodStrikes = 0;
+        return true;
+    }
+    ++m_stats.rateLimited;
+    if (++c.floodStrikes > m_config.burst()) {
+        c.closeWith(1008, QStringLiteral("flooding past the rate limit"), m_config.slowClientGraceMs);
+        return false;
+    }
+    c.send(roomcodec::error(refuse(ErrorCode::RateLimited,
+                                   QStringLiteral("slow down: at most %1 requests a second")
+                                       .arg(m_config.maxMessageRate)),
+                            QString()));
+    return false;
+}
+
+void ChatServer::onRoomFrame(Connection &c, const QByteArray &utf8)
+{
+    if (c.isClosing())
+        return;
+    ++c.framesIn;
+    ++m_stats.framesIn;
+    const ParsedRoomFrame parsed = roomcodec::parse(utf8);
+    if (const auto *bad = std::get_if<RoomFrameError>(&parsed)) {
+        if (admit(c))
+            c.send(roomcodec::error(bad->refusal, bad->ref, bad->roomId));
+        return;
+    }
+    const RoomRequest &request = std::get<RoomRequest>(parsed);
+    if (!request.isHeartbeat() && !admit(c))
+        return;
+    handleRoomRequest(c, request);
+}
+
+void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
+{
+    using Type = RoomRequest::Type;
+    const auto answer = [&c, &request](const Outcome &outcome) {
+        if (outcome)
+            c.send(roomcodec::error(*outcome, request.typeName, request.roomId));
+    };
+    if (request.needsKey() || request.key) {
+        if (!request.key || !equalSecrets(request.key->toUtf8(), c.key)) {
+            answer(refuse(ErrorCode::BadKey, QStringLiteral("wrong or missing session key")));
+            return;
+        }
+    }
+    const Actor actor = Actor::person(c.user);
+    const QUuid roomId = request.roomId.value_or(QUuid());
+    switch (request.type) {
+    case Type::Ping:
+        c.send(roomcodec::pong(request.time));
+        return;
+    case Type::Pong: {
+        const auto time = qint64(request.time);
+        if (c.unansweredSinceMs && time == c.lastPingTime) {
+            c.roundTripMs = int(nowMs() - c.lastPingSentMs);
+            c.unansweredSinceMs = 0;
+        }
+        return;
+    }
+    case Type::Rooms:
+        c.send(roomcodec::rooms(m_rooms.roomsVisibleTo(c.user)));
+        return;
+    case Type::Create: {
+        const auto created = m_rooms.createRoom(actor, request.name, request.closed, c.id());
+        if (const auto *refusal = std::get_if<Refusal>(&created))
+            answer(*refusal);
+        return;
+    }
+    case Type::Enter:
+        answer(m_rooms.enter(c.id(), c.user, roomId));
+        return;
+    case Type::Exit:
+        answer(m_rooms.exit(c.id(), roomId));
+        return;
+    case Type::Message:
+        answer(m_rooms.postMessage(c.id(), roomId, request.content, wallMs()));
+        return;
+    case Type::Read: {
+        QUuid target = roomId;
+        if (!request.roomId) {
+            const QList<QUuid> mine = m_rooms.roomsOf(c.id());
+            if (mine.size() != 1) {
+                answer(refuse(ErrorCode::MissingField,
+                              QStringLiteral("missing field 'room_id' (you are in %1 rooms)").arg(mine.size())));
+                return;
+            }
+            target = mine.first();
+        }
+        answer(m_rooms.markRead(c.id(), target, request.messageId));
+        return;
+    }
+    case Type::Invite:
+        answer(m_rooms.invite(c.id(), roomId, request.userId));
+        return;
+    case Type::Kick:
+        answer(m_rooms.kick(actor, roomId, request.userId, request.message, request.permanent));
+        return;
+    case Type::Unban:
+        answer(m_rooms.unban(actor, roomId, request.userId));
+        return;
+    case Type::Update:
+        answer(m_rooms.update(actor, roomId, request.update));
+        return;
+    case Type::Admin:
+        answer(m_rooms.setAdmin(actor, roomId, request.userId, request.admin));
+        return;
+    case Type::Close:
+        answer(m_rooms.close(actor, roomId, request.message));
+        return;
+    }
+}
+
+void ChatServer::sweepHeartbeats()
+{
+    const qint64 now = nowMs();
+    const qint64 interval = m_config.heartbeatIntervalMs;
+    QList<Connection *> dead;
+    QString pingText;
+    qint64 pingTime = 0;
+    for (const auto &conn : std::as_const(m_connections)) {
+        Connection &c = *conn;
+        if (c.isClosing())
+            continue;
+        if (c.unansweredSinceMs && now - c.unansweredSinceMs > 2 * interval) {
+            dead.append(&c);
+            continue;
+        }
+        if (now - c.lastPingSentMs < interval)
+            continue;
+        if (pingText.isEmpty()) {
+            pingTime = wallMs();
+            pingText = roomcodec::ping(pingTime);
+        }
+        c.send(pingText);
+        c.lastPingSentMs = now;
+        c.lastPingTime = pingTime;
+        if (!c.unansweredSinceMs)
+            c.unansweredSinceMs = now;
+    }
+    for (Connection *c : std::as_const(dead)) {
+        ++m_stats.heartbeatTimeouts;
+        c->closeWith(4009, QStringLiteral("heartbeat timeout"), m_config.slowClientGraceMs);
+    }
+}
+
+void ChatServer::broadcast(const Room &room, const QString &text)
+{
+    const QHash<MemberId, QUuid> &members = room.members();
+    for (auto it = members.cbegin(); it != members.cend(); ++it) {
+        if (Connection *c = connection(it.key()))
+            c->send(text);
+    }
+}
+
+void ChatServer::broadcastRoomPicture(const Room &room)
+{
+    // The webhook is a secret: admins get one picture, everyone else another.
+    QString forAdmins;
+    QString forMembers;
+    const QHash<MemberId, QUuid> &members = room.members();
+    for (auto it = members.cbegin(); it != members.cend(); ++it) {
+        Connection *c = connection(it.key());
+        if (!c)
+            continue;
+        const bool admin = room.isAdmin(it.value());
+        QString &text = admin ? forAdmins : forMembers;
+        if (text.isEmpty())
+            text = roomcodec::room(room, m_users, admin);
+        c->send(text);
+    }
+}
+
+void ChatServer::memberJoined(const Room &room, MemberId member)
+{
+    if (Connection *c = connection(member))
+        c->send(roomcodec::room(room, m_users, room.isAdmin(c->user)));
+}
+
+void ChatServer::participantEntered(const Room &room, const User &user)
+{
+    broadcast(room, roomcodec::enter(room.id(), user, room.isAdmin(user.id)));
+}
+
+void ChatServer::memberLeft(const Room &room, MemberId member, const QUuid &user)
+{
+    if (Connection *c = connection(member))
+        c->send(roomcodec::exit(room.id(), user));
+}
+
+void ChatServer::participantExited(const Room &room, const QUuid &user, ExitReason)
+{
+    broadcast(room, roomcodec::exit(room.id(), user));
+}
+
+void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
+{
+    ++m_stats.messagesPosted;
+    const QString text = roomcodec::message(room, message);
+    m_stats.framesOut += quint64(room.members().size());
+    broadcast(room, text);
+}
+
+void ChatServer::readReceipt(const Room &room, const QUuid &reader, qint64 messageId)
+{
+    broadcast(room, roomcodec::read(room.id(), reader, messageId));
+}
+
+void ChatServer::userInvited(const Room &room, const QUuid &inviter, const QUuid &invitee)
+{
+    const QString text = roomcodec::invite(room.id(), inviter);
+    for (MemberId id : m_userConnections.value(invitee)) {
+        if (Connection *c = connection(id))
+            c->send(text);
+    }
+}
+
+void ChatServer::participantKicked(const Room &room, const QUuid &user,
+                                   const QList<MemberId> &members, const QString &message,
+                                   bool banned)
+{
+    const QString kick = roomcodec::kick(room.id(), message, banned);
+    for (MemberId id : members) {
+        if (Connection *c = connection(id))
+            c->send(kick);
+    }
+    if (!members.isEmpty())
+        broadcast(room, roomcodec::exit(room.id(), user,
+                                        banned ? QStringLiteral("ban") : QStringLiteral("kick")));
+}
+
+void ChatServer::participantUnbanned(const Room &, const QUuid &) {}
+
+void ChatServer::adminChanged(const Room &room, const QUuid &, bool) { broadcastRoomPicture(room); }
+
+void ChatServer::roomChanged(const Room &room, RoomChanges) { broadcastRoomPicture(room); }
+
+void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members, const QString &message)
+{
+    const QString text = roomcodec::roomClosed(room.id(), message);
+    for (MemberId id : members) {
+        if (Connection *c = connection(id))
+            c->send(text);
+    }
+}
+
+} // namespace roomkeeper

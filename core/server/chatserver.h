@@ -1,0 +1,99 @@
+#pragma once
+
+#include "serverconfig.h"
+#include "serverstats.h"
+
+#include "../domain/roomregistry.h"
+#include "../domain/userdirectory.h"
+#include "../net/connection.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+class QWebSocket;
+
+namespace roomkeeper {
+
+class Listener;
+struct RoomRequest;
+
+// The network core: owns the listener, every connection, the users and the rooms, and
+// turns frames into domain commands and domain events into frames. It lives on the core
+// thread; other threads talk to it only through queued signals and slots.
+class ChatServer final : public QObject, private RoomEventSink
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ChatServer)
+
+public:
+    explicit ChatServer(const ServerConfig &config, QObject *parent = nullptr);
+    ~ChatServer() override;
+
+    // For tests and the app on the core thread.
+    quint16 port() const;
+    const RoomRegistry &rooms() const { return m_rooms; }
+    const UserDirectory &users() const { return m_users; }
+    ServerStats stats() const;
+
+public slots:
+    // Starts listening: emits started() or startFailed().
+    void start();
+    // Tells every client (close 1001), stops listening, then emits stopped().
+    void shutdown();
+
+signals:
+    void started(const QString &address, quint16 port);
+    void startFailed(const QString &reason);
+    void stopped();
+    void statsUpdated(const roomkeeper::ServerStats &stats);
+
+private:
+    void onWebSocket(QWebSocket *socket, WireProtocol protocol);
+    void onDisconnected(Connection *connection);
+    void onRoomFrame(Connection &connection, const QByteArray &utf8);
+    void handleRoomRequest(Connection &connection, const RoomRequest &request);
+    bool admit(Connection &connection);
+    void sweepHeartbeats();
+    void maybeFinishShutdown();
+    qint64 nowMs() const { return m_clock.elapsed(); }
+
+    Connection *connection(MemberId id) const { return m_connections.value(id).get(); }
+    void broadcast(const Room &room, const QString &text);
+    void broadcastRoomPicture(const Room &room);
+
+    // RoomEventSink
+    void memberJoined(const Room &room, MemberId member) override;
+    void participantEntered(const Room &room, const User &user) override;
+    void memberLeft(const Room &room, MemberId member, const QUuid &user) override;
+    void participantExited(const Room &room, const QUuid &user, ExitReason reason) override;
+    void messagePosted(const Room &room, const ChatMessage &message) override;
+    void readReceipt(const Room &room, const QUuid &reader, qint64 messageId) override;
+    void userInvited(const Room &room, const QUuid &inviter, const QUuid &invitee) override;
+    void participantKicked(const Room &room, const QUuid &user, const QList<MemberId> &members,
+                           const QString &message, bool banned) override;
+    void participantUnbanned(const Room &room, const QUuid &user) override;
+    void adminChanged(const Room &room, const QUuid &user, bool admin) override;
+    void roomChanged(const Room &room, RoomChanges changes) override;
+    void roomClosed(const Room &room, const QList<MemberId> &members,
+                    const QString &message) override;
+
+    const ServerConfig m_config;
+    QElapsedTimer m_clock;
+    UserDirectory m_users;
+    RoomRegistry m_rooms;
+    Listener *m_listener = nullptr;
+    QHash<MemberId, std::shared_ptr<Connection>> m_connections;
+    QHash<QUuid, QList<MemberId>> m_userConnections;
+    QHash<QHostAddress, int> m_perAddress;
+    MemberId m_nextMemberId = 1;
+    QTimer m_heartbeatTimer;
+    QTimer m_statsTimer;
+    bool m_shuttingDown = false;
+    ServerStats m_stats;
+};
+
+} // namespace roomkeeper

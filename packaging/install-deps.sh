@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian 12 packages Roomkeeper needs to build and run; with --test, also
+# what the test suite needs. Safe to run again: it installs only what is missing and
+# does nothing (and needs no network) when everything is there. Works as root, or as a
+# user with sudo.
+set -eu
+
+packages="build-essential cmake ninja-build pkg-config qt6-base-dev qt6-websockets-dev
+libqt6sql6-sqlite qt6-qpa-plugins libgl-dev fonts-dejavu-core"
+if [ "${1:-}" = "--test" ]; then
+    packages="$packages clang-format"
+fi
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+    as_root="sudo"
+else
+    echo "install-deps: these packages are missing:$missing" >&2
+    echo "install-deps: run this script as root, or install sudo" >&2
+    exit 1
+fi
+
+echo "install-deps: installing$missing"
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
