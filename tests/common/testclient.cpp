@@ -24,8 +24,8 @@ bool TestClient::openRaw(const QUrl &url, int timeoutMs)
     QSignalSpy connected(&m_socket, &QWebSocket::connected);
     QSignalSpy failed(&m_socket, &QWebSocket::disconnected);
     m_socket.open(url);
-    QTest::qWaitFor([&] { return !connected.isEmpty() || !failed.isEmpty(); }, timeoutMs);
-    return !connected.isEmpty();
+    return QTest::qWaitFor([&] { return !connected.isEmpty() || !failed.isEmpty(); }, timeoutMs) &&
+           !connected.isEmpty();
 }
 
 bool TestClient::open(quint16 port, const QString &query, int timeoutMs)
