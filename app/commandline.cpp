@@ -10,14 +10,12 @@ namespace roomkeeper {
 
 namespace {
 
-template <auto Member>
-qint64 getField(const ServerConfig &c)
+template <auto Member> qint64 getField(const ServerConfig &c)
 {
     return qint64(c.*Member);
 }
 
-template <auto Member>
-void setField(ServerConfig &c, qint64 v)
+template <auto Member> void setField(ServerConfig &c, qint64 v)
 {
     c.*Member = static_cast<std::remove_reference_t<decltype(c.*Member)>>(v);
 }
@@ -39,8 +37,8 @@ struct IntFlag
 const IntFlag intFlags[] = {
     {"port", "N", "TCP port to listen on (default 8765; 0 picks a free port).", 0, 65535,
      RK_FIELD(port)},
-    {"heartbeat-interval", "MS", "Heartbeat interval in milliseconds (default 15000).", 50,
-     3600000, RK_FIELD(heartbeatIntervalMs)},
+    {"heartbeat-interval", "MS", "Heartbeat interval in milliseconds (default 15000).", 50, 3600000,
+     RK_FIELD(heartbeatIntervalMs)},
     {"max-message-rate", "N",
      "Requests per second per connection, burst twice that (default 20; 0 = off).", 0, 1000000,
      RK_FIELD(maxMessageRate)},
@@ -56,8 +54,8 @@ const IntFlag intFlags[] = {
     {"room-idle-expiry", "HOURS", "Close rooms left empty this long, unless pinned (default 24).",
      1, 24 * 365 * 10, RK_FIELD(roomIdleExpiryHours)},
     {"max-outbound-queue", "BYTES",
-     "Bytes waiting for one client before it is dropped as too slow, 4008 (default 4194304).",
-     4096, qint64(1) << 32, RK_FIELD(maxOutboundQueue)},
+     "Bytes waiting for one client before it is dropped as too slow, 4008 (default 4194304).", 4096,
+     qint64(1) << 32, RK_FIELD(maxOutboundQueue)},
     {"handshake-timeout", "MS",
      "Time allowed for a request head and WebSocket handshake (default 10000).", 100, 600000,
      RK_FIELD(handshakeTimeoutMs)},
@@ -73,7 +71,8 @@ const IntFlag intFlags[] = {
 
 bool displayAvailable()
 {
-    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+    return !qEnvironmentVariableIsEmpty("DISPLAY") ||
+           !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
@@ -85,33 +84,42 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         "an operator console (a window, or stdin with --no-gui)."));
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
                                   QStringLiteral("Show this help and exit."));
-    const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
+    const QCommandLineOption version(QStringLiteral("version"),
+                                     QStringLiteral("Print the version and exit."));
     const QCommandLineOption noGui(QStringLiteral("no-gui"),
                                    QStringLiteral("Run headless, moderated from stdin."));
     const QCommandLineOption listen(QStringLiteral("listen"),
                                     QStringLiteral("Address to listen on (default 0.0.0.0)."),
                                     QStringLiteral("ADDR"));
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
-                                     QStringLiteral("Where lasting state is kept (default: the app data location)."),
-                                     QStringLiteral("DIR"));
-    const QCommandLineOption configFile(QStringLiteral("config"),
-                                        QStringLiteral("INI file with settings (not read by this version yet)."),
-                                        QStringLiteral("FILE"));
-    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
-                                     QStringLiteral("PEM certificate for wss:// and https:// (not available in this version yet)."),
-                                     QStringLiteral("F"));
+    const QCommandLineOption dataDir(
+        QStringLiteral("data-dir"),
+        QStringLiteral("Where lasting state is kept (default: the app data location)."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption configFile(
+        QStringLiteral("config"),
+        QStringLiteral("INI file with settings (not read by this version yet)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption tlsCert(
+        QStringLiteral("tls-cert"),
+        QStringLiteral(
+            "PEM certificate for wss:// and https:// (not available in this version yet)."),
+        QStringLiteral("F"));
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
-                                    QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("F"));
-    const QCommandLineOption allowOrigin(QStringLiteral("allow-origin"),
-                                         QStringLiteral("Also accept WebSocket upgrades from this page origin (repeatable; * = any)."),
-                                         QStringLiteral("ORIGIN"));
-    const QCommandLineOption logLevel(QStringLiteral("log-level"),
-                                      QStringLiteral("debug, info, warning or error (default info)."),
-                                      QStringLiteral("LEVEL"));
+                                    QStringLiteral("PEM private key for --tls-cert."),
+                                    QStringLiteral("F"));
+    const QCommandLineOption allowOrigin(
+        QStringLiteral("allow-origin"),
+        QStringLiteral(
+            "Also accept WebSocket upgrades from this page origin (repeatable; * = any)."),
+        QStringLiteral("ORIGIN"));
+    const QCommandLineOption logLevel(
+        QStringLiteral("log-level"),
+        QStringLiteral("debug, info, warning or error (default info)."), QStringLiteral("LEVEL"));
     parser.addOptions({help, version, noGui, listen, dataDir, configFile, tlsCert, tlsKey,
                        allowOrigin, logLevel});
     for (const IntFlag &flag : intFlags) {
-        parser.addOption(QCommandLineOption(QString::fromLatin1(flag.name), QString::fromLatin1(flag.help),
+        parser.addOption(QCommandLineOption(QString::fromLatin1(flag.name),
+                                            QString::fromLatin1(flag.help),
                                             QString::fromLatin1(flag.valueName)));
     }
 
@@ -121,7 +129,8 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         return result;
     }
     if (!parser.positionalArguments().isEmpty()) {
-        result.error = QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first());
+        result.error =
+            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first());
         return result;
     }
     if (parser.isSet(help)) {
@@ -179,7 +188,8 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         }
     }
     if (!options.tlsCert.isEmpty() || !options.tlsKey.isEmpty()) {
-        result.error = QStringLiteral("--tls-cert/--tls-key: TLS is not available in this version yet");
+        result.error =
+            QStringLiteral("--tls-cert/--tls-key: TLS is not available in this version yet");
         return result;
     }
     if (!options.configFile.isEmpty()) {

@@ -42,13 +42,16 @@ void raiseFileLimit()
 
 void applyLogLevel(const QString &level)
 {
-    QString rules = QStringLiteral("roomkeeper.*.debug=%1\n").arg(level == QLatin1StringView("debug") ? QStringLiteral("true") : QStringLiteral("false"));
+    QString rules = QStringLiteral("roomkeeper.*.debug=%1\n")
+                        .arg(level == QLatin1StringView("debug") ? QStringLiteral("true")
+                                                                 : QStringLiteral("false"));
     if (level == QLatin1StringView("warning") || level == QLatin1StringView("error"))
         rules += QStringLiteral("roomkeeper.*.info=false\n");
     if (level == QLatin1StringView("error"))
         rules += QStringLiteral("roomkeeper.*.warning=false\n");
     QLoggingCategory::setFilterRules(rules);
-    qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
+    qSetMessagePattern(
+        QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
 }
 
 void printLine(FILE *stream, const QString &text)
@@ -108,12 +111,14 @@ int main(int argc, char **argv)
     QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, app.get(), requestStop);
 
     QObject::connect(&coreThread, &QThread::started, server, &ChatServer::start);
-    QObject::connect(server, &ChatServer::started, app.get(), [](const QString &address, quint16 port) {
-        printLine(stdout, QStringLiteral("roomkeeper: listening on ws://%1:%2 (room protocol /ws, "
-                                         "gateway /gateway, web client /)")
-                              .arg(address)
-                              .arg(port));
-    });
+    QObject::connect(
+        server, &ChatServer::started, app.get(), [](const QString &address, quint16 port) {
+            printLine(stdout,
+                      QStringLiteral("roomkeeper: listening on ws://%1:%2 (room protocol /ws, "
+                                     "gateway /gateway, web client /)")
+                          .arg(address)
+                          .arg(port));
+        });
     QObject::connect(server, &ChatServer::startFailed, app.get(), [&](const QString &reason) {
         printLine(stderr, QStringLiteral("roomkeeper: %1").arg(reason));
         exitCode = 1;

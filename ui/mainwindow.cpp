@@ -18,9 +18,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     big.setPointSizeF(big.pointSizeF() * 1.4);
     m_listening->setFont(big);
     m_stats = new QLabel(central);
-    auto *note = new QLabel(QStringLiteral("The full operator console (rooms, participants, traffic, "
-                                           "moderation) is not available in this version yet."),
-                            central);
+    auto *note =
+        new QLabel(QStringLiteral("The full operator console (rooms, participants, traffic, "
+                                  "moderation) is not available in this version yet."),
+                   central);
     note->setWordWrap(true);
     layout->addWidget(m_listening);
     layout->addWidget(m_stats);
@@ -33,9 +34,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
 MainWindow::~MainWindow() = default;
 
-QString MainWindow::listeningText() const { return m_listening->text(); }
+QString MainWindow::listeningText() const
+{
+    return m_listening->text();
+}
 
-QString MainWindow::statsText() const { return m_stats->text(); }
+QString MainWindow::statsText() const
+{
+    return m_stats->text();
+}
 
 void MainWindow::setListening(const QString &address, quint16 port)
 {

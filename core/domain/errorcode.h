@@ -8,7 +8,8 @@
 namespace roomkeeper {
 
 // The error codes of PROTOCOL.md §2.5. Both protocols report these names.
-enum class ErrorCode {
+enum class ErrorCode
+{
     BadJson,
     BadType,
     MissingField,
@@ -38,6 +39,9 @@ struct Refusal
 // The outcome of a domain command: empty on success.
 using Outcome = std::optional<Refusal>;
 
-inline Refusal refuse(ErrorCode code, const QString &message) { return Refusal{code, message}; }
+inline Refusal refuse(ErrorCode code, const QString &message)
+{
+    return Refusal{code, message};
+}
 
 } // namespace roomkeeper

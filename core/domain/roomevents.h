@@ -18,13 +18,15 @@ struct ChatMessage
     qint64 sentAtMs = 0; // UNIX time in milliseconds
 };
 
-enum class ExitReason {
+enum class ExitReason
+{
     Left,         // the connection asked to leave
     Disconnected, // the last connection of that user went away
 };
 
 // Which settings a change touched, for protocols that send only what changed.
-enum RoomChange : unsigned {
+enum RoomChange : unsigned
+{
     NameChanged = 1u << 0,
     ClosedChanged = 1u << 1,
     ChatLockedChanged = 1u << 2,

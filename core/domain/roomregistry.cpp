@@ -9,7 +9,10 @@ namespace roomkeeper {
 
 namespace {
 
-Refusal noSuchRoom() { return refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room")); }
+Refusal noSuchRoom()
+{
+    return refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room"));
+}
 
 Outcome checkRoomName(const QString &name)
 {
@@ -32,8 +35,8 @@ Outcome checkWebhook(const QString &webhook)
     if (webhook.isEmpty())
         return std::nullopt;
     const QUrl url(webhook, QUrl::StrictMode);
-    const bool httpish = url.scheme() == QLatin1StringView("http") ||
-                         url.scheme() == QLatin1StringView("https");
+    const bool httpish =
+        url.scheme() == QLatin1StringView("http") || url.scheme() == QLatin1StringView("https");
     if (!url.isValid() || !httpish || url.host().isEmpty() || webhook.size() > 2048)
         return refuse(ErrorCode::BadField, QStringLiteral("webhook must be an http or https URL"));
     return std::nullopt;
@@ -43,8 +46,7 @@ Outcome checkWebhook(const QString &webhook)
 
 RoomRegistry::RoomRegistry(const UserDirectory &users, RoomEventSink &sink)
     : m_users(users), m_sink(sink), m_maxContent(textrules::DefaultMaxContent)
-{
-}
+{}
 
 int RoomRegistry::rankOf(const Room &room, const Actor &actor)
 {
@@ -61,7 +63,10 @@ Room *RoomRegistry::findMutable(const QUuid &roomId) const
     return it == m_rooms.cend() ? nullptr : it->get();
 }
 
-const Room *RoomRegistry::find(const QUuid &roomId) const { return findMutable(roomId); }
+const Room *RoomRegistry::find(const QUuid &roomId) const
+{
+    return findMutable(roomId);
+}
 
 QList<const Room *> RoomRegistry::rooms() const
 {
@@ -117,7 +122,8 @@ Outcome RoomRegistry::enter(MemberId member, const QUuid &user, const QUuid &roo
     if (!present && !admin && room->isFull())
         return refuse(ErrorCode::RoomFull, QStringLiteral("the room is full"));
     if (!present && !admin && room->settings().closed && !room->isInvited(user))
-        return refuse(ErrorCode::RoomClosed, QStringLiteral("the room is closed; ask an admin for an invitation"));
+        return refuse(ErrorCode::RoomClosed,
+                      QStringLiteral("the room is closed; ask an admin for an invitation"));
 
     if (room->settings().closed && !admin && !present)
         room->m_invitations.remove(user); // the invitation is used
@@ -180,7 +186,8 @@ Outcome RoomRegistry::postMessage(MemberId member, const QUuid &roomId, const QS
     if (author == room->members().cend())
         return refuse(ErrorCode::NotMember, QStringLiteral("enter the room before sending to it"));
     if (room->settings().chatLocked && !room->isAdmin(*author))
-        return refuse(ErrorCode::ChatLocked, QStringLiteral("the chat is locked: only admins may send"));
+        return refuse(ErrorCode::ChatLocked,
+                      QStringLiteral("the chat is locked: only admins may send"));
     switch (textrules::checkContent(content, m_maxContent)) {
     case textrules::Problem::None:
         break;
@@ -213,7 +220,8 @@ Outcome RoomRegistry::markRead(MemberId member, const QUuid &roomId, qint64 mess
     if (reader == room->members().cend())
         return refuse(ErrorCode::NotMember, QStringLiteral("you are not in this room"));
     if (messageId < 1 || messageId > room->lastMessageId())
-        return refuse(ErrorCode::BadField, QStringLiteral("message_id is not a message of this room"));
+        return refuse(ErrorCode::BadField,
+                      QStringLiteral("message_id is not a message of this room"));
     m_sink.readReceipt(*room, *reader, messageId);
     return std::nullopt;
 }
@@ -227,7 +235,8 @@ Outcome RoomRegistry::invite(MemberId member, const QUuid &roomId, const QUuid &
     if (inviter == room->members().cend())
         return refuse(ErrorCode::NotMember, QStringLiteral("enter the room before inviting to it"));
     if (room->settings().closed && !room->isAdmin(*inviter))
-        return refuse(ErrorCode::Forbidden, QStringLiteral("only admins may invite to a closed room"));
+        return refuse(ErrorCode::Forbidden,
+                      QStringLiteral("only admins may invite to a closed room"));
     if (!m_users.contains(invitee))
         return refuse(ErrorCode::NoSuchUser, QStringLiteral("no such user"));
     if (invitee == *inviter)
@@ -265,8 +274,8 @@ Outcome RoomRegistry::kick(const Actor &actor, const QUuid &roomId, const QUuid 
     Room *room = findMutable(roomId);
     if (!room)
         return noSuchRoom();
-    if (Outcome bad = requireOutranks(*room, actor, target, ban ? QStringLiteral("ban")
-                                                                 : QStringLiteral("kick")))
+    if (Outcome bad = requireOutranks(*room, actor, target,
+                                      ban ? QStringLiteral("ban") : QStringLiteral("kick")))
         return bad;
     const bool present = room->hasParticipant(target);
     if (!present && !ban)
@@ -295,7 +304,8 @@ Outcome RoomRegistry::unban(const Actor &actor, const QUuid &roomId, const QUuid
     if (Outcome bad = requireAdmin(*room, actor))
         return bad;
     if (!room->m_bans.remove(target))
-        return refuse(ErrorCode::NoSuchUser, QStringLiteral("that user is not banned from this room"));
+        return refuse(ErrorCode::NoSuchUser,
+                      QStringLiteral("that user is not banned from this room"));
     m_sink.participantUnbanned(*room, target);
     return std::nullopt;
 }
@@ -340,7 +350,8 @@ Outcome RoomRegistry::update(const Actor &actor, const QUuid &roomId, const Room
     if (update.maxParticipants &&
         (*update.maxParticipants < 0 || *update.maxParticipants > MaxParticipantsLimit))
         return refuse(ErrorCode::BadField,
-                      QStringLiteral("max_participants must be 0 (no limit) to %1").arg(MaxParticipantsLimit));
+                      QStringLiteral("max_participants must be 0 (no limit) to %1")
+                          .arg(MaxParticipantsLimit));
     if (update.webhook) {
         if (Outcome bad = checkWebhook(*update.webhook))
             return bad;

@@ -53,11 +53,10 @@ public:
     // Creates a room; a person creating it becomes its creator and admin, and when
     // 'enterAs' is non-zero that connection enters it at once.
     std::variant<Refusal, QUuid> createRoom(const Actor &actor, const QString &name, bool closed,
-                                           MemberId enterAs = 0);
+                                            MemberId enterAs = 0);
     Outcome enter(MemberId member, const QUuid &user, const QUuid &roomId);
     Outcome exit(MemberId member, const QUuid &roomId);
-    Outcome postMessage(MemberId member, const QUuid &roomId, const QString &content,
-                        qint64 nowMs);
+    Outcome postMessage(MemberId member, const QUuid &roomId, const QString &content, qint64 nowMs);
     Outcome markRead(MemberId member, const QUuid &roomId, qint64 messageId);
     Outcome invite(MemberId member, const QUuid &roomId, const QUuid &invitee);
 

@@ -1,11 +1,13 @@
 #include "textrules.h"
 
-
 namespace roomkeeper::textrules {
 
 namespace {
 
-bool isLoneSurrogate(char32_t cp) { return cp >= 0xD800 && cp <= 0xDFFF; }
+bool isLoneSurrogate(char32_t cp)
+{
+    return cp >= 0xD800 && cp <= 0xDFFF;
+}
 
 bool forbiddenInName(char32_t cp)
 {
@@ -34,13 +36,13 @@ bool forbiddenInContent(char32_t cp)
 }
 
 // Calls 'visit' with each code point; an unpaired surrogate comes as itself.
-template <typename Visit>
-void forEachCodePoint(const QString &text, Visit visit)
+template <typename Visit> void forEachCodePoint(const QString &text, Visit visit)
 {
     const qsizetype n = text.size();
     for (qsizetype i = 0; i < n; ++i) {
         const char16_t u = text.at(i).unicode();
-        if (QChar::isHighSurrogate(u) && i + 1 < n && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
+        if (QChar::isHighSurrogate(u) && i + 1 < n &&
+            QChar::isLowSurrogate(text.at(i + 1).unicode())) {
             visit(QChar::surrogateToUcs4(u, text.at(i + 1).unicode()));
             ++i;
         } else {

@@ -8,7 +8,8 @@ namespace roomkeeper {
 // Lengths count Unicode code points, not UTF-16 units.
 namespace textrules {
 
-enum class Problem {
+enum class Problem
+{
     None,
     Empty,
     TooLong,

@@ -63,8 +63,9 @@ UserDirectory::Identity UserDirectory::identify(const QString &token, const QStr
     }
     User user;
     user.id = QUuid::createUuid();
-    user.name = name.isEmpty() ? QStringLiteral("guest-%1").arg(
-                                     QRandomGenerator::global()->bounded(0x10000), 4, 16, QLatin1Char('0'))
+    user.name = name.isEmpty() ? QStringLiteral("guest-%1")
+                                     .arg(QRandomGenerator::global()->bounded(0x10000), 4, 16,
+                                          QLatin1Char('0'))
                                : name;
     user.color = colorFor(user.id);
     const QByteArray newToken = randomSecret(256);

@@ -8,8 +8,7 @@ namespace roomkeeper {
 Connection::Connection(QWebSocket *socket, MemberId id, WireProtocol protocol, qint64 nowMs)
     : connectedAtMs(nowMs), m_socket(socket), m_id(id), m_protocol(protocol),
       m_address(socket->peerAddress())
-{
-}
+{}
 
 Connection::~Connection()
 {

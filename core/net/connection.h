@@ -13,7 +13,11 @@
 
 namespace roomkeeper {
 
-enum class WireProtocol { Room, Gateway };
+enum class WireProtocol
+{
+    Room,
+    Gateway
+};
 
 // One upgraded WebSocket and what the server knows of it. Owned by the ChatServer, used
 // only on the core thread. Sending never blocks and never grows without bound: past the

@@ -38,7 +38,8 @@ std::optional<HttpRequestHead> HttpRequestHead::parse(const QByteArray &head)
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0)
             return std::nullopt;
-        result.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+        result.headers.append(
+            {line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
     }
     return result;
 }

@@ -33,7 +33,10 @@ Listener::Listener(const ServerConfig &config, QObject *parent)
 
 Listener::~Listener() = default;
 
-bool Listener::listen() { return m_tcp.listen(m_config.listenAddress, m_config.port); }
+bool Listener::listen()
+{
+    return m_tcp.listen(m_config.listenAddress, m_config.port);
+}
 
 void Listener::close()
 {
@@ -112,8 +115,8 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
     }
     if (!originAllowed(head.header("origin"), head.header("host"), m_config.allowedOrigins)) {
         qCInfo(lcNet) << "refused an upgrade from a foreign origin from" << socket->peerAddress();
-        finish(socket, HttpResponder::response(403, "text/plain; charset=utf-8",
-                                               "origin not allowed\n"));
+        finish(socket,
+               HttpResponder::response(403, "text/plain; charset=utf-8", "origin not allowed\n"));
         return;
     }
     forget(socket);
@@ -153,7 +156,8 @@ bool Listener::originAllowed(const QByteArray &origin, const QByteArray &host,
         return true; // native clients send no Origin
     const QString o = QString::fromLatin1(origin).toLower();
     const QString h = QString::fromLatin1(host).toLower();
-    if (!h.isEmpty() && (o == QLatin1StringView("http://") + h || o == QLatin1StringView("https://") + h))
+    if (!h.isEmpty() &&
+        (o == QLatin1StringView("http://") + h || o == QLatin1StringView("https://") + h))
         return true;
     for (const QString &extra : allowed) {
         if (extra == QLatin1StringView("*") || o == extra.toLower())

@@ -14,8 +14,7 @@ public:
     TokenBucket() = default;
     TokenBucket(double ratePerSecond, double burst, qint64 nowMs)
         : m_rate(ratePerSecond), m_burst(burst), m_tokens(burst), m_lastMs(nowMs)
-    {
-    }
+    {}
 
     bool take(qint64 nowMs)
     {

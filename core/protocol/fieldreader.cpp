@@ -111,7 +111,8 @@ qint64 FieldReader::integer(QLatin1StringView key, qint64 min, qint64 max)
     }
     const auto n = qint64(d);
     if (n < min || n > max) {
-        fail(ErrorCode::BadField, QStringLiteral("'%1' must be between %2 and %3").arg(key).arg(min).arg(max));
+        fail(ErrorCode::BadField,
+             QStringLiteral("'%1' must be between %2 and %3").arg(key).arg(min).arg(max));
         return 0;
     }
     return n;

@@ -50,7 +50,9 @@ RoomFrameError frameError(ErrorCode code, const QString &message, const QString 
 
 void readFields(FieldReader &in, RoomRequest &request)
 {
-    const auto L = [](const char *s) { return QLatin1StringView(s); };
+    const auto L = [](const char *s) {
+        return QLatin1StringView(s);
+    };
     // A key of the wrong type is kept as an empty key, which never matches: bad_key.
     const QJsonValue key = in.value(L("key"));
     if (!key.isUndefined())
@@ -106,8 +108,8 @@ void readFields(FieldReader &in, RoomRequest &request)
         u.name = in.optionalString(L("name"));
         u.closed = in.optionalBoolean(L("closed"));
         u.chatLocked = in.optionalBoolean(L("chat_locked"));
-        if (const auto max = in.optionalInteger(L("max_participants"), 0,
-                                                RoomRegistry::MaxParticipantsLimit))
+        if (const auto max =
+                in.optionalInteger(L("max_participants"), 0, RoomRegistry::MaxParticipantsLimit))
             u.maxParticipants = int(*max);
         u.webhook = in.optionalString(L("webhook"));
         break;
@@ -117,17 +119,19 @@ void readFields(FieldReader &in, RoomRequest &request)
 
 } // namespace
 
-QString idString(const QUuid &id) { return id.toString(QUuid::WithoutBraces); }
+QString idString(const QUuid &id)
+{
+    return id.toString(QUuid::WithoutBraces);
+}
 
 ParsedRoomFrame parse(const QByteArray &utf8)
 {
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
     if (parseError.error != QJsonParseError::NoError)
-        return frameError(ErrorCode::BadJson,
-                          QStringLiteral("not valid JSON: %1 at offset %2")
-                              .arg(parseError.errorString())
-                              .arg(parseError.offset));
+        return frameError(ErrorCode::BadJson, QStringLiteral("not valid JSON: %1 at offset %2")
+                                                  .arg(parseError.errorString())
+                                                  .arg(parseError.offset));
     if (!doc.isObject())
         return frameError(ErrorCode::BadJson, QStringLiteral("a request must be a JSON object"));
     const QJsonObject object = doc.object();
@@ -157,9 +161,10 @@ ParsedRoomFrame parse(const QByteArray &utf8)
     if (in.failed())
         return RoomFrameError{*in.refusal(), typeName, request.roomId};
     if (request.message.size() > MaxReasonLength)
-        return frameError(ErrorCode::TooLong,
-                          QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength),
-                          typeName);
+        return frameError(
+            ErrorCode::TooLong,
+            QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength),
+            typeName);
     return request;
 }
 
@@ -188,13 +193,14 @@ QString error(const Refusal &refusal, const QString &ref, const std::optional<QU
 
 QString ping(qint64 time)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("ping")},
-                  {QStringLiteral("time"), double(time)}});
+    return frame(
+        {{QStringLiteral("type"), QStringLiteral("ping")}, {QStringLiteral("time"), double(time)}});
 }
 
 QString pong(double time)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("pong")}, {QStringLiteral("time"), time}});
+    return frame(
+        {{QStringLiteral("type"), QStringLiteral("pong")}, {QStringLiteral("time"), time}});
 }
 
 QString rooms(const QList<const Room *> &rooms)
@@ -209,7 +215,8 @@ QString rooms(const QList<const Room *> &rooms)
                                 {QStringLiteral("closed"), s.closed},
                                 {QStringLiteral("chat_locked"), s.chatLocked}});
     }
-    return frame({{QStringLiteral("type"), QStringLiteral("rooms")}, {QStringLiteral("rooms"), list}});
+    return frame(
+        {{QStringLiteral("type"), QStringLiteral("rooms")}, {QStringLiteral("rooms"), list}});
 }
 
 QString room(const Room &room, const UserDirectory &users, bool withWebhook)

@@ -16,7 +16,8 @@ namespace roomkeeper {
 // type requires are present and well-typed.
 struct RoomRequest
 {
-    enum class Type {
+    enum class Type
+    {
         Ping,
         Pong,
         Rooms,

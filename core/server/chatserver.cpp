@@ -17,9 +17,15 @@ namespace {
 constexpr int ShutdownGraceMs = 2000;
 constexpr int StatsIntervalMs = 250;
 
-qint64 wallMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 wallMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
-int heartbeatTick(int intervalMs) { return std::clamp(intervalMs / 4, 20, 1000); }
+int heartbeatTick(int intervalMs)
+{
+    return std::clamp(intervalMs / 4, 20, 1000);
+}
 
 } // namespace
 
@@ -45,7 +51,10 @@ ChatServer::~ChatServer()
     m_connections.clear();
 }
 
-quint16 ChatServer::port() const { return m_listener ? m_listener->port() : 0; }
+quint16 ChatServer::port() const
+{
+    return m_listener ? m_listener->port() : 0;
+}
 
 ServerStats ChatServer::stats() const
 {
@@ -115,7 +124,8 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
             ++m_stats.refusedConnections;
         connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
         if (m_shuttingDown)
-            socket->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway,
+                          QStringLiteral("server shutting down"));
         else
             socket->close(QWebSocketProtocol::CloseCode(4013),
                           addressFull ? QStringLiteral("too many connections from your address")
@@ -150,7 +160,8 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
         Connection *c = connection(id);
         if (c && admit(*c))
             c->send(roomcodec::error(
-                refuse(ErrorCode::BadJson, QStringLiteral("binary frames are not accepted; send JSON text")),
+                refuse(ErrorCode::BadJson,
+                       QStringLiteral("binary frames are not accepted; send JSON text")),
                 QString()));
     });
     connect(socket, &QWebSocket::disconnected, this, [this, id] {
@@ -158,8 +169,8 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
             onDisconnected(c);
     });
 
-    conn->send(roomcodec::session(identity.user, conn->key, identity.token,
-                                        m_config.heartbeatIntervalMs));
+    conn->send(
+        roomcodec::session(identity.user, conn->key, identity.token, m_config.heartbeatIntervalMs));
 }
 
 void ChatServer::onDisconnected(Connection *c)
@@ -189,13 +200,15 @@ bool ChatServer::admit(Connection &c)
     }
     ++m_stats.rateLimited;
     if (++c.floodStrikes > m_config.burst()) {
-        c.closeWith(1008, QStringLiteral("flooding past the rate limit"), m_config.slowClientGraceMs);
+        c.closeWith(1008, QStringLiteral("flooding past the rate limit"),
+                    m_config.slowClientGraceMs);
         return false;
     }
-    c.send(roomcodec::error(refuse(ErrorCode::RateLimited,
-                                   QStringLiteral("slow down: at most %1 requests a second")
-                                       .arg(m_config.maxMessageRate)),
-                            QString()));
+    c.send(roomcodec::error(
+        refuse(
+            ErrorCode::RateLimited,
+            QStringLiteral("slow down: at most %1 requests a second").arg(m_config.maxMessageRate)),
+        QString()));
     return false;
 }
 
@@ -268,7 +281,8 @@ void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
             const QList<QUuid> mine = m_rooms.roomsOf(c.id());
             if (mine.size() != 1) {
                 answer(refuse(ErrorCode::MissingField,
-                              QStringLiteral("missing field 'room_id' (you are in %1 rooms)").arg(mine.size())));
+                              QStringLiteral("missing field 'room_id' (you are in %1 rooms)")
+                                  .arg(mine.size())));
                 return;
             }
             target = mine.first();
@@ -417,11 +431,18 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
 
 void ChatServer::participantUnbanned(const Room &, const QUuid &) {}
 
-void ChatServer::adminChanged(const Room &room, const QUuid &, bool) { broadcastRoomPicture(room); }
+void ChatServer::adminChanged(const Room &room, const QUuid &, bool)
+{
+    broadcastRoomPicture(room);
+}
 
-void ChatServer::roomChanged(const Room &room, RoomChanges) { broadcastRoomPicture(room); }
+void ChatServer::roomChanged(const Room &room, RoomChanges)
+{
+    broadcastRoomPicture(room);
+}
 
-void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members, const QString &message)
+void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members,
+                            const QString &message)
 {
     const QString text = roomcodec::roomClosed(room.id(), message);
     for (MemberId id : members) {

@@ -17,12 +17,12 @@ struct ServerConfig
     QString dataDir;
 
     int heartbeatIntervalMs = 15000;
-    int maxMessageRate = 20;      // requests per second per connection; 0 = no limit
-    int maxMessageBurst = 0;      // 0 = twice the rate
-    int maxConnections = 20000;   // in all
+    int maxMessageRate = 20;    // requests per second per connection; 0 = no limit
+    int maxMessageBurst = 0;    // 0 = twice the rate
+    int maxConnections = 20000; // in all
     int maxConnectionsPerAddress = 64;
     qint64 maxMessageSize = 64 * 1024; // bytes of one incoming frame or message
-    int maxContent = 4000;        // characters of one chat message
+    int maxContent = 4000;             // characters of one chat message
     int roomIdleExpiryHours = 24;
     qint64 maxOutboundQueue = 4 * 1024 * 1024; // bytes waiting for one client
     int handshakeTimeoutMs = 10000;

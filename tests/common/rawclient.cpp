@@ -21,9 +21,10 @@ void RawClient::write(const QByteArray &bytes)
 int RawClient::upgrade(const QByteArray &path, const QList<QPair<QByteArray, QByteArray>> &headers,
                        int timeoutMs)
 {
-    QByteArray request = "GET " + path +
-                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    QByteArray request =
+        "GET " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
     for (const auto &[name, value] : headers)
         request += name + ": " + value + "\r\n";
     write(request + "\r\n");
@@ -67,7 +68,10 @@ QByteArray RawClient::maskedFrame(quint8 opcode, const QByteArray &payload)
     return frame;
 }
 
-void RawClient::sendText(const QByteArray &payload) { write(maskedFrame(0x1, payload)); }
+void RawClient::sendText(const QByteArray &payload)
+{
+    write(maskedFrame(0x1, payload));
+}
 
 QByteArray RawClient::readFrame(int timeoutMs)
 {

@@ -17,7 +17,10 @@ TestClient::TestClient(QObject *parent) : QObject(parent)
     });
 }
 
-TestClient::~TestClient() { m_socket.abort(); }
+TestClient::~TestClient()
+{
+    m_socket.abort();
+}
 
 bool TestClient::openRaw(const QUrl &url, int timeoutMs)
 {
@@ -46,7 +49,10 @@ void TestClient::send(QJsonObject object, bool withKey)
     sendText(QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact)));
 }
 
-void TestClient::sendText(const QString &text) { m_socket.sendTextMessage(text); }
+void TestClient::sendText(const QString &text)
+{
+    m_socket.sendTextMessage(text);
+}
 
 QJsonObject TestClient::waitFor(const QString &type,
                                 const std::function<bool(const QJsonObject &)> &match,
@@ -85,9 +91,10 @@ QString TestClient::createRoom(const QString &name, bool closed)
     send({{QStringLiteral("type"), QStringLiteral("create")},
           {QStringLiteral("name"), name},
           {QStringLiteral("closed"), closed}});
-    return waitFor(QStringLiteral("room"), [&name](const QJsonObject &o) {
-               return o.value(QStringLiteral("name")).toString() == name;
-           })
+    return waitFor(QStringLiteral("room"),
+                   [&name](const QJsonObject &o) {
+                       return o.value(QStringLiteral("name")).toString() == name;
+                   })
         .value(QStringLiteral("room_id"))
         .toString();
 }

@@ -34,7 +34,10 @@ public:
                         const std::function<bool(const QJsonObject &)> &match = {},
                         int timeoutMs = 5000);
     // The next error frame, for requests expected to be refused.
-    QJsonObject waitForError(int timeoutMs = 5000) { return waitFor(QStringLiteral("error"), {}, timeoutMs); }
+    QJsonObject waitForError(int timeoutMs = 5000)
+    {
+        return waitFor(QStringLiteral("error"), {}, timeoutMs);
+    }
     // Whether a frame of 'type' arrives within 'ms' (for things that must not happen).
     bool receivesWithin(const QString &type, int ms);
 

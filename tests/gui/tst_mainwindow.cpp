@@ -33,7 +33,8 @@ void MainWindowTest::showsListeningAddressAndLiveCounters()
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     server.start();
-    QCOMPARE(window.listeningText(), QStringLiteral("Hosting on ws://127.0.0.1:%1/ws").arg(server.port()));
+    QCOMPARE(window.listeningText(),
+             QStringLiteral("Hosting on ws://127.0.0.1:%1/ws").arg(server.port()));
     QVERIFY(window.statsText().startsWith(QStringLiteral("0 connections")));
 
     TestClient a;

@@ -56,7 +56,10 @@ private:
     QTemporaryDir m_dataDir;
 };
 
-void BinaryTest::init() { m_process = new QProcess(this); }
+void BinaryTest::init()
+{
+    m_process = new QProcess(this);
+}
 
 void BinaryTest::cleanup()
 {
@@ -95,7 +98,8 @@ QString BinaryTest::runToEnd(const QStringList &args, int *exitCode)
     m_process->start(QStringLiteral(ROOMKEEPER_BINARY), args);
     m_process->waitForFinished(10000);
     *exitCode = m_process->exitCode();
-    return QString::fromUtf8(m_process->readAllStandardOutput() + m_process->readAllStandardError());
+    return QString::fromUtf8(m_process->readAllStandardOutput() +
+                             m_process->readAllStandardError());
 }
 
 void BinaryTest::helpNamesEveryFlag()
@@ -103,17 +107,28 @@ void BinaryTest::helpNamesEveryFlag()
     int code = -1;
     const QString help = runToEnd({QStringLiteral("--help")}, &code);
     QCOMPARE(code, 0);
-    const QStringList flags = {
-        QStringLiteral("--no-gui"), QStringLiteral("--listen"), QStringLiteral("--port"),
-        QStringLiteral("--data-dir"), QStringLiteral("--config"),
-        QStringLiteral("--heartbeat-interval"), QStringLiteral("--max-message-rate"),
-        QStringLiteral("--max-connections"), QStringLiteral("--max-connections-per-address"),
-        QStringLiteral("--max-message-size"), QStringLiteral("--max-content"),
-        QStringLiteral("--room-idle-expiry"), QStringLiteral("--tls-cert"),
-        QStringLiteral("--tls-key"), QStringLiteral("--allow-origin"),
-        QStringLiteral("--log-level"), QStringLiteral("--version"), QStringLiteral("--help"),
-        QStringLiteral("--max-outbound-queue"), QStringLiteral("--handshake-timeout"),
-        QStringLiteral("--max-handshakes"), QStringLiteral("--listen-backlog")};
+    const QStringList flags = {QStringLiteral("--no-gui"),
+                               QStringLiteral("--listen"),
+                               QStringLiteral("--port"),
+                               QStringLiteral("--data-dir"),
+                               QStringLiteral("--config"),
+                               QStringLiteral("--heartbeat-interval"),
+                               QStringLiteral("--max-message-rate"),
+                               QStringLiteral("--max-connections"),
+                               QStringLiteral("--max-connections-per-address"),
+                               QStringLiteral("--max-message-size"),
+                               QStringLiteral("--max-content"),
+                               QStringLiteral("--room-idle-expiry"),
+                               QStringLiteral("--tls-cert"),
+                               QStringLiteral("--tls-key"),
+                               QStringLiteral("--allow-origin"),
+                               QStringLiteral("--log-level"),
+                               QStringLiteral("--version"),
+                               QStringLiteral("--help"),
+                               QStringLiteral("--max-outbound-queue"),
+                               QStringLiteral("--handshake-timeout"),
+                               QStringLiteral("--max-handshakes"),
+                               QStringLiteral("--listen-backlog")};
     for (const QString &flag : flags)
         QVERIFY2(help.contains(flag), qPrintable(flag));
 }
@@ -123,7 +138,9 @@ void BinaryTest::versionPrintsVersion()
     int code = -1;
     const QString out = runToEnd({QStringLiteral("--version")}, &code);
     QCOMPARE(code, 0);
-    QVERIFY2(QRegularExpression(QStringLiteral("^roomkeeper \\d+\\.\\d+\\.\\d+\\n$")).match(out).hasMatch(),
+    QVERIFY2(QRegularExpression(QStringLiteral("^roomkeeper \\d+\\.\\d+\\.\\d+\\n$"))
+                 .match(out)
+                 .hasMatch(),
              qPrintable(out));
 }
 
@@ -131,17 +148,23 @@ void BinaryTest::badFlagsExitWithUsageError_data()
 {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("says");
-    QTest::newRow("unknown flag") << QStringList{QStringLiteral("--frobnicate")} << QStringLiteral("frobnicate");
+    QTest::newRow("unknown flag") << QStringList{QStringLiteral("--frobnicate")}
+                                  << QStringLiteral("frobnicate");
     QTest::newRow("port too big") << QStringList{QStringLiteral("--port"), QStringLiteral("70000")}
                                   << QStringLiteral("--port");
-    QTest::newRow("not a number") << QStringList{QStringLiteral("--max-message-rate"), QStringLiteral("fast")}
+    QTest::newRow("not a number") << QStringList{QStringLiteral("--max-message-rate"),
+                                                 QStringLiteral("fast")}
                                   << QStringLiteral("--max-message-rate");
-    QTest::newRow("bad address") << QStringList{QStringLiteral("--listen"), QStringLiteral("localhost:1")}
+    QTest::newRow("bad address") << QStringList{QStringLiteral("--listen"),
+                                                QStringLiteral("localhost:1")}
                                  << QStringLiteral("--listen");
-    QTest::newRow("bad log level") << QStringList{QStringLiteral("--log-level"), QStringLiteral("loud")}
-                                   << QStringLiteral("--log-level");
-    QTest::newRow("tls not yet") << QStringList{QStringLiteral("--tls-cert"), QStringLiteral("c.pem"),
-                                                QStringLiteral("--tls-key"), QStringLiteral("k.pem")}
+    QTest::newRow("bad log level")
+        << QStringList{QStringLiteral("--log-level"), QStringLiteral("loud")}
+        << QStringLiteral("--log-level");
+    QTest::newRow("tls not yet") << QStringList{QStringLiteral("--tls-cert"),
+                                                QStringLiteral("c.pem"),
+                                                QStringLiteral("--tls-key"),
+                                                QStringLiteral("k.pem")}
                                  << QStringLiteral("not available");
 }
 

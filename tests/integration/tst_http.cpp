@@ -67,10 +67,14 @@ void HttpTest::routes_data()
     QTest::addColumn<QByteArray>("head");
     QTest::addColumn<QByteArray>("status");
     QTest::addColumn<QByteArray>("bodyPart");
-    QTest::newRow("page") << QByteArray("GET / HTTP/1.1") << QByteArray("200") << QByteArray("<html");
-    QTest::newRow("healthz") << QByteArray("GET /healthz HTTP/1.1") << QByteArray("200") << QByteArray("ok\n");
-    QTest::newRow("unknown") << QByteArray("GET /nope HTTP/1.1") << QByteArray("404") << QByteArray("not found");
-    QTest::newRow("traversal") << QByteArray("GET /../etc/passwd HTTP/1.1") << QByteArray("404") << QByteArray();
+    QTest::newRow("page") << QByteArray("GET / HTTP/1.1") << QByteArray("200")
+                          << QByteArray("<html");
+    QTest::newRow("healthz") << QByteArray("GET /healthz HTTP/1.1") << QByteArray("200")
+                             << QByteArray("ok\n");
+    QTest::newRow("unknown") << QByteArray("GET /nope HTTP/1.1") << QByteArray("404")
+                             << QByteArray("not found");
+    QTest::newRow("traversal") << QByteArray("GET /../etc/passwd HTTP/1.1") << QByteArray("404")
+                               << QByteArray();
     QTest::newRow("post") << QByteArray("POST / HTTP/1.1") << QByteArray("405") << QByteArray();
     QTest::newRow("garbage") << QByteArray("HELLO") << QByteArray("400") << QByteArray();
 }
@@ -81,7 +85,8 @@ void HttpTest::routes()
     QFETCH(QByteArray, status);
     QFETCH(QByteArray, bodyPart);
     const QByteArray response = request(m_server->port(), head + "\r\nHost: x\r\n\r\n");
-    QVERIFY2(response.startsWith(QByteArray("HTTP/1.1 " + status + ' ')), response.left(60).constData());
+    QVERIFY2(response.startsWith(QByteArray("HTTP/1.1 " + status + ' ')),
+             response.left(60).constData());
     QVERIFY(response.contains(bodyPart));
 }
 

@@ -58,7 +58,8 @@ void LimitsTest::messageOverSizeLimitClosesWith1009()
     TestClient ok;
     QVERIFY(ok.open(server.port()));
     ok.sendText(QString(1024, QLatin1Char('x'))); // at the limit: answered, not closed
-    QCOMPARE(ok.waitForError().value(QStringLiteral("code")).toString(), QStringLiteral("bad_json"));
+    QCOMPARE(ok.waitForError().value(QStringLiteral("code")).toString(),
+             QStringLiteral("bad_json"));
     QVERIFY(ok.isConnected());
 
     TestClient big;
@@ -82,9 +83,12 @@ void LimitsTest::rateLimitAnswersThenCloses1008()
     QVERIFY(!room.isEmpty());
     for (int i = 0; i < 9; ++i)
         flooder.send(message(room, QStringLiteral("m%1").arg(i)));
-    QVERIFY(!flooder.waitFor(QStringLiteral("message"), [](const QJsonObject &o) {
-                        return o.value(QStringLiteral("message_id")).toInt() == 9;
-                    }).isEmpty());
+    QVERIFY(!flooder
+                 .waitFor(QStringLiteral("message"),
+                          [](const QJsonObject &o) {
+                              return o.value(QStringLiteral("message_id")).toInt() == 9;
+                          })
+                 .isEmpty());
     flooder.send(message(room, QStringLiteral("one too many")));
     const QJsonObject error = flooder.waitForError();
     QCOMPARE(error.value(QStringLiteral("code")).toString(), QStringLiteral("rate_limited"));
@@ -109,9 +113,12 @@ void LimitsTest::heartbeatsAreExemptFromRateLimit()
     for (int i = 0; i < 50; ++i)
         client.send({{QStringLiteral("type"), QStringLiteral("ping")}, {QStringLiteral("time"), i}},
                     false);
-    QVERIFY(!client.waitFor(QStringLiteral("pong"), [](const QJsonObject &o) {
-                       return o.value(QStringLiteral("time")).toInt() == 49;
-                   }).isEmpty());
+    QVERIFY(!client
+                 .waitFor(QStringLiteral("pong"),
+                          [](const QJsonObject &o) {
+                              return o.value(QStringLiteral("time")).toInt() == 49;
+                          })
+                 .isEmpty());
     QCOMPARE(server.stats().rateLimited, quint64(0));
     QVERIFY(client.isConnected());
 }
@@ -136,10 +143,11 @@ void LimitsTest::clientThatDoesNotReadIsDropped4008()
     const QJsonObject session = QJsonDocument::fromJson(slow.readFrame()).object();
     QVERIFY(session.contains(QStringLiteral("key")));
     const QString slowUser = session.value(QStringLiteral("user_id")).toString();
-    slow.sendText(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("enter")},
-                                            {QStringLiteral("room_id"), room},
-                                            {QStringLiteral("key"), session.value(QStringLiteral("key"))}})
-                      .toJson(QJsonDocument::Compact));
+    slow.sendText(
+        QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("enter")},
+                                  {QStringLiteral("room_id"), room},
+                                  {QStringLiteral("key"), session.value(QStringLiteral("key"))}})
+            .toJson(QJsonDocument::Compact));
     QVERIFY(!sender.waitFor(QStringLiteral("enter")).isEmpty());
     slow.socket().setReadBufferSize(1); // from now on it reads (almost) nothing
 
@@ -150,7 +158,9 @@ void LimitsTest::clientThatDoesNotReadIsDropped4008()
             sender.send(message(room, content));
         exit = sender.waitFor(
             QStringLiteral("exit"),
-            [&slowUser](const QJsonObject &o) { return o.value(QStringLiteral("user_id")).toString() == slowUser; },
+            [&slowUser](const QJsonObject &o) {
+                return o.value(QStringLiteral("user_id")).toString() == slowUser;
+            },
             20);
     }
     QVERIFY2(!exit.isEmpty(), "the slow member was never dropped");
@@ -205,7 +215,7 @@ void LimitsTest::silentHandshakeIsClosedByDeadline()
     RawClient silent;
     QVERIFY(silent.connectTo(server.port()));
     silent.write("GET /ws HTTP/1.1\r\nHost: x\r\n"); // never finishes the head
-    TestClient legit; // meanwhile a real client gets in at once
+    TestClient legit;                                // meanwhile a real client gets in at once
     QVERIFY(legit.open(server.port(), QString(), 1000));
     QVERIFY(silent.waitForDisconnected(3000));
     QVERIFY(legit.isConnected());
