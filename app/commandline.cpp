@@ -2,6 +2,9 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
+#include <QHash>
+#include <QSettings>
 #include <QStandardPaths>
 
 #include <type_traits>
@@ -76,6 +79,46 @@ bool displayAvailable()
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
+namespace {
+
+// Reads an INI file whose keys are the flag names. Unknown keys and unreadable files are
+// errors: a typo in a config file must not be silently ignored.
+QHash<QString, QStringList> readConfigFile(const QString &path, QString *problem)
+{
+    QHash<QString, QStringList> values;
+    if (!QFileInfo(path).isFile()) {
+        *problem = QStringLiteral("config file %1 does not exist").arg(path);
+        return values;
+    }
+    QSettings ini(path, QSettings::IniFormat);
+    if (ini.status() != QSettings::NoError) {
+        *problem = QStringLiteral("config file %1 cannot be read (not valid INI)").arg(path);
+        return values;
+    }
+    static const QStringList notInFile = {QStringLiteral("config"), QStringLiteral("help"),
+                                          QStringLiteral("version"), QStringLiteral("h")};
+    QStringList known = {QStringLiteral("no-gui"),   QStringLiteral("listen"),
+                         QStringLiteral("data-dir"), QStringLiteral("tls-cert"),
+                         QStringLiteral("tls-key"),  QStringLiteral("allow-origin"),
+                         QStringLiteral("log-level")};
+    for (const IntFlag &flag : intFlags)
+        known.append(QString::fromLatin1(flag.name));
+    for (const QString &key : ini.allKeys()) {
+        const QString name = key.startsWith(QLatin1StringView("General/")) ? key.mid(8) : key;
+        if (!known.contains(name) || notInFile.contains(name)) {
+            *problem = QStringLiteral("config file %1: unknown setting '%2'").arg(path, name);
+            return values;
+        }
+        const QVariant value = ini.value(key);
+        values.insert(name, value.metaType().id() == QMetaType::QStringList
+                                ? value.toStringList()
+                                : QStringList{value.toString()});
+    }
+    return values;
+}
+
+} // namespace
+
 CommandLineResult parseCommandLine(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -97,7 +140,7 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         QStringLiteral("DIR"));
     const QCommandLineOption configFile(
         QStringLiteral("config"),
-        QStringLiteral("INI file with settings (not read by this version yet)."),
+        QStringLiteral("INI file with settings, one key per flag (e.g. port=8765); flags win."),
         QStringLiteral("FILE"));
     const QCommandLineOption tlsCert(
         QStringLiteral("tls-cert"),
@@ -135,7 +178,9 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
     }
     if (parser.isSet(help)) {
         result.exitNow = true;
-        result.output = parser.helpText();
+        // Parsed before the application object exists: name the program ourselves.
+        result.output = parser.helpText().replace(QStringLiteral("<executable_name>"),
+                                                  QStringLiteral("roomkeeper"));
         return result;
     }
     if (parser.isSet(version)) {
@@ -144,17 +189,43 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         return result;
     }
 
+    // Settings come from the config file, key by key named as the flags; flags win.
+    QHash<QString, QStringList> values;
+    const QString configPath = parser.value(configFile);
+    if (!configPath.isEmpty()) {
+        QString problem;
+        values = readConfigFile(configPath, &problem);
+        if (!problem.isEmpty()) {
+            result.error = problem;
+            return result;
+        }
+    }
+    for (const QString &name : parser.optionNames()) {
+        if (name != QLatin1StringView("config"))
+            values.insert(name, parser.values(name));
+    }
+    const auto has = [&values](const char *name) {
+        return values.contains(QLatin1StringView(name));
+    };
+    const auto last = [&values](const char *name) {
+        return values.value(QLatin1StringView(name)).value(0).trimmed();
+    };
+
     CommandLine options;
-    options.noGui = parser.isSet(noGui);
+    options.configFile = configPath;
+    if (has("no-gui")) {
+        const QString v = last("no-gui").toLower();
+        options.noGui =
+            v.isEmpty() || v == QLatin1StringView("true") || v == QLatin1StringView("1");
+    }
     for (const IntFlag &flag : intFlags) {
-        const QString name = QString::fromLatin1(flag.name);
-        if (!parser.isSet(name))
+        if (!has(flag.name))
             continue;
         bool ok = false;
-        const qint64 v = parser.value(name).toLongLong(&ok);
+        const qint64 v = last(flag.name).toLongLong(&ok);
         if (!ok || v < flag.min || v > flag.max) {
             result.error = QStringLiteral("--%1 must be a whole number from %2 to %3 (default %4)")
-                               .arg(name)
+                               .arg(QLatin1StringView(flag.name))
                                .arg(flag.min)
                                .arg(flag.max)
                                .arg(flag.get(ServerConfig()));
@@ -162,24 +233,26 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         }
         flag.set(options.config, v);
     }
-    if (parser.isSet(listen)) {
-        const QHostAddress address(parser.value(listen));
+    if (has("listen")) {
+        const QHostAddress address(last("listen"));
         if (address.isNull()) {
             result.error = QStringLiteral("--listen must be an IPv4 or IPv6 address, not '%1'")
-                               .arg(parser.value(listen));
+                               .arg(last("listen"));
             return result;
         }
         options.config.listenAddress = address;
     }
     options.config.dataDir =
-        parser.isSet(dataDir) ? parser.value(dataDir)
-                              : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    options.config.allowedOrigins = parser.values(allowOrigin);
-    options.configFile = parser.value(configFile);
-    options.tlsCert = parser.value(tlsCert);
-    options.tlsKey = parser.value(tlsKey);
-    if (parser.isSet(logLevel)) {
-        options.logLevel = parser.value(logLevel).toLower();
+        has("data-dir") ? last("data-dir")
+                        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    for (const QString &origin : values.value(QStringLiteral("allow-origin"))) {
+        if (!origin.trimmed().isEmpty())
+            options.config.allowedOrigins.append(origin.trimmed());
+    }
+    options.tlsCert = last("tls-cert");
+    options.tlsKey = last("tls-key");
+    if (has("log-level")) {
+        options.logLevel = last("log-level").toLower();
         static const QStringList levels = {QStringLiteral("debug"), QStringLiteral("info"),
                                            QStringLiteral("warning"), QStringLiteral("error")};
         if (!levels.contains(options.logLevel)) {
@@ -190,10 +263,6 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
     if (!options.tlsCert.isEmpty() || !options.tlsKey.isEmpty()) {
         result.error =
             QStringLiteral("--tls-cert/--tls-key: TLS is not available in this version yet");
-        return result;
-    }
-    if (!options.configFile.isEmpty()) {
-        result.error = QStringLiteral("--config: config files are not read by this version yet");
         return result;
     }
     result.options = options;

@@ -13,22 +13,12 @@
 #include <QThread>
 
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <sys/resource.h>
 
 using namespace roomkeeper;
 
 namespace {
-
-bool hasFlag(int argc, char **argv, const char *flag)
-{
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], flag) == 0)
-            return true;
-    }
-    return false;
-}
 
 // Thousands of connections need thousands of descriptors: take the hard limit.
 void raiseFileLimit()
@@ -66,19 +56,16 @@ void printLine(FILE *stream, const QString &text)
 int main(int argc, char **argv)
 {
     raiseFileLimit();
-    const bool wantGui = !hasFlag(argc, argv, "--no-gui") && !hasFlag(argc, argv, "--help") &&
-                         !hasFlag(argc, argv, "-h") && !hasFlag(argc, argv, "--version");
-    const bool gui = wantGui && displayAvailable();
-    std::unique_ptr<QCoreApplication> app;
-    if (gui)
-        app = std::make_unique<QApplication>(argc, argv);
-    else
-        app = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("roomkeeper"));
     QCoreApplication::setOrganizationName(QStringLiteral("roomkeeper"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ROOMKEEPER_VERSION));
 
-    const CommandLineResult parsed = parseCommandLine(QCoreApplication::arguments());
+    // The mode must be known before the application object exists, and a config file
+    // may choose it: parse everything first.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    const CommandLineResult parsed = parseCommandLine(arguments);
     if (parsed.exitNow) {
         std::fputs(parsed.output.toLocal8Bit().constData(), stdout);
         return 0;
@@ -88,8 +75,14 @@ int main(int argc, char **argv)
         return 2;
     }
     const CommandLine &options = *parsed.options;
+    const bool gui = !options.noGui && displayAvailable();
+    std::unique_ptr<QCoreApplication> app;
+    if (gui)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
     applyLogLevel(options.logLevel);
-    if (wantGui && !gui)
+    if (!options.noGui && !gui)
         printLine(stderr, QStringLiteral("roomkeeper: no display (DISPLAY and WAYLAND_DISPLAY are "
                                          "unset); running headless"));
 

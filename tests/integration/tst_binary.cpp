@@ -3,6 +3,7 @@
 
 #include "testclient.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -45,6 +46,10 @@ private slots:
     void listeningLineAndGracefulStop();
     void withoutDisplayRunsHeadless();
     void portInUseFailsClearly();
+    void configFileIsReadAndFlagsWin();
+    void configFileProblemsStopTheStart_data();
+    void configFileProblemsStopTheStart();
+    void shippedExampleConfigIsValid();
 
 private:
     // Starts the binary and waits for its listening line; returns the port (0 on failure).
@@ -230,6 +235,74 @@ void BinaryTest::portInUseFailsClearly()
                                  &code);
     QCOMPARE(code, 1);
     QVERIFY2(out.contains(QStringLiteral("cannot listen")), qPrintable(out));
+}
+
+void BinaryTest::configFileIsReadAndFlagsWin()
+{
+    QFile ini(m_dataDir.filePath(QStringLiteral("roomkeeper.ini")));
+    QVERIFY(ini.open(QIODevice::WriteOnly));
+    // port=1 would fail to bind; the --port 0 flag must win over it.
+    ini.write("# a comment\nport=1\nmax-connections-per-address=1\nno-gui=true\n");
+    ini.close();
+    const quint16 port = startServer({QStringLiteral("--config"), ini.fileName()});
+    QVERIFY(port != 0);
+    TestClient first;
+    QVERIFY(first.open(port));
+    TestClient second;
+    second.openRaw(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(port)));
+    QVERIFY(second.waitForDisconnect());
+    QCOMPARE(second.closeCode(), 4013); // the file's per-address limit applies
+}
+
+void BinaryTest::configFileProblemsStopTheStart_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("unknown key") << QByteArray("prot=8765\n")
+                                 << QStringLiteral("unknown setting 'prot'");
+    QTest::newRow("bad value") << QByteArray("max-content=lots\n")
+                               << QStringLiteral("--max-content");
+}
+
+void BinaryTest::configFileProblemsStopTheStart()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, says);
+    QFile ini(m_dataDir.filePath(QStringLiteral("bad.ini")));
+    QVERIFY(ini.open(QIODevice::WriteOnly));
+    ini.write(content);
+    ini.close();
+    int code = -1;
+    const QString out =
+        runToEnd({QStringLiteral("--no-gui"), QStringLiteral("--config"), ini.fileName()}, &code);
+    QCOMPARE(code, 2);
+    QVERIFY2(out.contains(says), qPrintable(out));
+    const QString missing = runToEnd({QStringLiteral("--no-gui"), QStringLiteral("--config"),
+                                      m_dataDir.filePath(QStringLiteral("absent.ini"))},
+                                     &code);
+    QCOMPARE(code, 2);
+    QVERIFY2(missing.contains(QStringLiteral("does not exist")), qPrintable(missing));
+}
+
+void BinaryTest::shippedExampleConfigIsValid()
+{
+    QFile example(QStringLiteral(ROOMKEEPER_SOURCE_DIR "/packaging/roomkeeper.ini"));
+    QVERIFY(example.open(QIODevice::ReadOnly));
+    // Every setting it shows, switched on.
+    QString text = QString::fromUtf8(example.readAll());
+    text.replace(
+        QRegularExpression(QStringLiteral("^;([a-z-]+=)"), QRegularExpression::MultilineOption),
+        QStringLiteral("\\1"));
+    QVERIFY(text.contains(QStringLiteral("\nport=8765")));
+    QFile ini(m_dataDir.filePath(QStringLiteral("example.ini")));
+    QVERIFY(ini.open(QIODevice::WriteOnly));
+    ini.write(text.toUtf8());
+    ini.close();
+    const quint16 port = startServer({QStringLiteral("--config"), ini.fileName(),
+                                      QStringLiteral("--data-dir"), m_dataDir.path()});
+    QVERIFY(port != 0);
+    TestClient client;
+    QVERIFY(client.open(port));
 }
 
 QTEST_GUILESS_MAIN(BinaryTest)
