@@ -16,7 +16,7 @@ struct Ban
     QHostAddress address;
     int prefixLength = -1; // -1: the whole address
     QString reason;
-    QString bannedBy;  // "console" or a user id
+    QString bannedBy;   // "console" or a user id
     qint64 sinceMs = 0; // UNIX ms
     qint64 untilMs = 0; // UNIX ms; 0 = never expires
     quint64 hits = 0;   // how many times it refused someone
@@ -32,14 +32,16 @@ struct Ban
         const quint32 mapped = peer.toIPv4Address(&v4);
         if (v4)
             p = QHostAddress(mapped); // ::ffff:a.b.c.d is a.b.c.d
-        const int bits = prefixLength >= 0 ? prefixLength
-                                           : (address.protocol() == QHostAddress::IPv4Protocol ? 32 : 128);
+        const int bits = prefixLength >= 0
+                             ? prefixLength
+                             : (address.protocol() == QHostAddress::IPv4Protocol ? 32 : 128);
         return p.isInSubnet(address, bits);
     }
     QString addressText() const
     {
-        return prefixLength >= 0 ? address.toString() + QLatin1Char('/') + QString::number(prefixLength)
-                                 : address.toString();
+        return prefixLength >= 0
+                   ? address.toString() + QLatin1Char('/') + QString::number(prefixLength)
+                   : address.toString();
     }
 };
 

@@ -284,7 +284,9 @@ Outcome RoomRegistry::kick(const Actor &actor, const QUuid &roomId, const QUuid 
         return refuse(ErrorCode::NoSuchUser, QStringLiteral("no such user"));
 
     if (ban) {
+        // A banned admin keeps no rights in the room: it could lift its own ban otherwise.
         room->m_bans.insert(target);
+        room->m_admins.remove(target);
         room->m_invitations.remove(target);
     }
     const QList<MemberId> members = room->membersOf(target);

@@ -158,13 +158,17 @@ ParsedRoomFrame parse(const QByteArray &utf8)
 
     FieldReader in(object);
     readFields(in, request);
+    // An error names the room only when the request named one that could be read.
+    std::optional<QUuid> roomId = request.roomId;
+    if (roomId && roomId->isNull())
+        roomId.reset();
     if (in.failed())
-        return RoomFrameError{*in.refusal(), typeName, request.roomId};
+        return RoomFrameError{*in.refusal(), typeName, roomId};
     if (request.message.size() > MaxReasonLength)
-        return frameError(
-            ErrorCode::TooLong,
-            QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength),
-            typeName);
+        return RoomFrameError{
+            Refusal{ErrorCode::TooLong,
+                    QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength)},
+            typeName, roomId};
     return request;
 }
 

@@ -5,18 +5,31 @@
 
 namespace roomkeeper {
 
-// Counters the core publishes to the window and the console, a few times a second.
+// Counters the core publishes to the window, the console and /metrics, a few times a
+// second. Counters only grow; 'connections*' and 'rooms' are current values.
 struct ServerStats
 {
     int connections = 0;
+    int roomConnections = 0;    // on /ws
+    int gatewayConnections = 0; // on /gateway
     int rooms = 0;
+    int handshakes = 0; // in progress
     quint64 framesIn = 0;
     quint64 framesOut = 0; // deliveries: one frame to one connection
+    quint64 bytesIn = 0;
+    quint64 bytesOut = 0;
     quint64 messagesPosted = 0;
+    quint64 kicks = 0;
+    quint64 bans = 0;
     quint64 rateLimited = 0;
     quint64 slowClientDrops = 0;
     quint64 heartbeatTimeouts = 0;
     quint64 refusedConnections = 0; // over the total or per-address limit
+    quint64 bannedConnections = 0;  // refused by an address ban
+    quint64 webhookDelivered = 0;
+    quint64 webhookFailed = 0;
+    quint64 webhookDropped = 0;
+    bool accepting = true; // false while new connections are paused
 };
 
 } // namespace roomkeeper

@@ -41,14 +41,20 @@ const QList<QStringList> &migrations()
     return steps;
 }
 
-QString idText(const QUuid &id) { return id.isNull() ? QString() : id.toString(QUuid::WithoutBraces); }
+QString idText(const QUuid &id)
+{
+    return id.isNull() ? QString() : id.toString(QUuid::WithoutBraces);
+}
 
 QVariant nullableId(const QUuid &id)
 {
     return id.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(idText(id));
 }
 
-QUuid idFrom(const QVariant &v) { return QUuid::fromString(v.toString()); }
+QUuid idFrom(const QVariant &v)
+{
+    return QUuid::fromString(v.toString());
+}
 
 } // namespace
 
@@ -56,8 +62,7 @@ SqliteStore::SqliteStore(const QString &dataDir)
     : m_path(dataDir.isEmpty() ? QStringLiteral(":memory:")
                                : QDir(dataDir).filePath(QString::fromLatin1(FileName))),
       m_connectionName(QStringLiteral("roomkeeper-store-%1").arg(quintptr(this)))
-{
-}
+{}
 
 SqliteStore::~SqliteStore()
 {
@@ -100,15 +105,16 @@ QString SqliteStore::open()
     QSqlQuery check(m_db);
     if (!check.exec(QStringLiteral("PRAGMA quick_check")) || !check.next() ||
         check.value(0).toString() != QLatin1StringView("ok")) {
-        const QString why = check.lastError().isValid() ? check.lastError().text()
-                                                        : check.value(0).toString();
+        const QString why =
+            check.lastError().isValid() ? check.lastError().text() : check.value(0).toString();
         return QStringLiteral("database %1 is damaged (%2); it was left as it is: move it away to "
                               "start with empty state")
             .arg(m_path, why);
     }
     QSqlQuery version(m_db);
     if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next())
-        return QStringLiteral("cannot read database %1: %2").arg(m_path, version.lastError().text());
+        return QStringLiteral("cannot read database %1: %2")
+            .arg(m_path, version.lastError().text());
     if (version.value(0).toInt() > SchemaVersion)
         return QStringLiteral("database %1 was written by a newer Roomkeeper (schema %2, this one "
                               "knows %3)")
@@ -342,9 +348,9 @@ bool SqliteStore::saveRoom(const StoredRoom &room)
 bool SqliteStore::deleteRoom(const QUuid &roomId)
 {
     return transaction([&] {
-        for (const char *sql : {"DELETE FROM room_admins WHERE room_id = ?",
-                                "DELETE FROM bans WHERE room_id = ?",
-                                "DELETE FROM rooms WHERE room_id = ?"}) {
+        for (const char *sql :
+             {"DELETE FROM room_admins WHERE room_id = ?", "DELETE FROM bans WHERE room_id = ?",
+              "DELETE FROM rooms WHERE room_id = ?"}) {
             QSqlQuery q(m_db);
             q.prepare(QString::fromLatin1(sql));
             q.addBindValue(idText(roomId));
@@ -359,8 +365,9 @@ bool SqliteStore::saveBan(Ban &ban)
 {
     QSqlQuery q(m_db);
     if (ban.id == 0) {
-        q.prepare(QStringLiteral("INSERT INTO bans (room_id, user_id, address, prefix, reason, "
-                                 "banned_by, since, until, hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        q.prepare(
+            QStringLiteral("INSERT INTO bans (room_id, user_id, address, prefix, reason, "
+                           "banned_by, since, until, hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     } else {
         q.prepare(QStringLiteral("UPDATE bans SET room_id = ?, user_id = ?, address = ?, prefix = "
                                  "?, reason = ?, banned_by = ?, since = ?, until = ?, hits = ? "

@@ -1,0 +1,62 @@
+#include "metrics.h"
+
+namespace roomkeeper {
+
+namespace {
+
+void metric(QByteArray &out, const char *name, const char *type, const char *help, double value,
+            const char *labels = nullptr)
+{
+    if (help) {
+        out += QByteArray("# HELP roomkeeper_") + name + ' ' + help + '\n';
+        out += QByteArray("# TYPE roomkeeper_") + name + ' ' + type + '\n';
+    }
+    out += QByteArray("roomkeeper_") + name;
+    if (labels)
+        out += QByteArray("{") + labels + '}';
+    out += ' ' + QByteArray::number(value, 'g', 17) + '\n';
+}
+
+} // namespace
+
+QByteArray renderMetrics(const ServerStats &s)
+{
+    QByteArray out;
+    metric(out, "connections", "gauge", "Open WebSocket connections by protocol.",
+           s.roomConnections, "protocol=\"room\"");
+    metric(out, "connections", "gauge", nullptr, s.gatewayConnections, "protocol=\"gateway\"");
+    metric(out, "handshakes_in_progress", "gauge", "Connections still sending their request head.",
+           s.handshakes);
+    metric(out, "rooms", "gauge", "Rooms that exist.", s.rooms);
+    metric(out, "accepting_connections", "gauge", "1 while new connections are accepted.",
+           s.accepting ? 1 : 0);
+    metric(out, "frames_in_total", "counter", "Frames received from clients.", double(s.framesIn));
+    metric(out, "bytes_in_total", "counter", "Payload bytes received from clients.",
+           double(s.bytesIn));
+    metric(out, "messages_total", "counter", "Chat messages accepted.", double(s.messagesPosted));
+    metric(out, "deliveries_total", "counter", "Chat messages delivered (one per member).",
+           double(s.framesOut));
+    metric(out, "bytes_out_total", "counter", "Payload bytes of chat deliveries.",
+           double(s.bytesOut));
+    metric(out, "kicks_total", "counter", "Participants kicked (bans included).", double(s.kicks));
+    metric(out, "bans_total", "counter", "Bans issued (by user or by address).", double(s.bans));
+    metric(out, "rate_limited_total", "counter", "Requests refused by the rate limit.",
+           double(s.rateLimited));
+    metric(out, "slow_client_drops_total", "counter", "Clients dropped for not reading (4008).",
+           double(s.slowClientDrops));
+    metric(out, "heartbeat_timeouts_total", "counter", "Clients dropped by the heartbeat (4009).",
+           double(s.heartbeatTimeouts));
+    metric(out, "refused_connections_total", "counter",
+           "Connections refused by a connection limit (4013).", double(s.refusedConnections));
+    metric(out, "banned_connections_total", "counter",
+           "Connections refused by an address ban (4003).", double(s.bannedConnections));
+    metric(out, "webhook_deliveries_total", "counter", "Webhook posts by outcome.",
+           double(s.webhookDelivered), "outcome=\"delivered\"");
+    metric(out, "webhook_deliveries_total", "counter", nullptr, double(s.webhookFailed),
+           "outcome=\"failed\"");
+    metric(out, "webhook_deliveries_total", "counter", nullptr, double(s.webhookDropped),
+           "outcome=\"dropped\"");
+    return out;
+}
+
+} // namespace roomkeeper
