@@ -57,7 +57,6 @@ int main(int argc, char **argv)
 {
     raiseFileLimit();
     QCoreApplication::setApplicationName(QStringLiteral("roomkeeper"));
-    QCoreApplication::setOrganizationName(QStringLiteral("roomkeeper"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ROOMKEEPER_VERSION));
 
     // The mode must be known before the application object exists, and a config file

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ban.h"
+
 #include <QHash>
 #include <QList>
 #include <QSet>
@@ -40,10 +42,20 @@ public:
     qint64 lastMessageId() const { return m_lastMessageId; }
 
     bool isAdmin(const QUuid &user) const { return m_admins.contains(user); }
+    // A ban stays until lifted or swept when expired; activeBan() ignores expired ones.
     bool isBanned(const QUuid &user) const { return m_bans.contains(user); }
+    const Ban *activeBan(const QUuid &user, qint64 nowMs) const
+    {
+        const auto it = m_bans.constFind(user);
+        return it == m_bans.cend() || it->isExpired(nowMs) ? nullptr : &*it;
+    }
+    const QHash<QUuid, Ban> &banRecords() const { return m_bans; }
+    bool isPinned() const { return m_pinned; }
+    qint64 emptySinceMs() const { return m_emptySinceMs; }
+    qint64 createdAtMs() const { return m_createdAtMs; }
     bool isInvited(const QUuid &user) const { return m_invitations.contains(user); }
     const QSet<QUuid> &admins() const { return m_admins; }
-    const QSet<QUuid> &bans() const { return m_bans; }
+    QSet<QUuid> bans() const { return QSet<QUuid>(m_bans.keyBegin(), m_bans.keyEnd()); }
 
     const QHash<MemberId, QUuid> &members() const { return m_members; }
     bool isMember(MemberId member) const { return m_members.contains(member); }
@@ -69,7 +81,10 @@ private:
     QUuid m_creator;
     qint64 m_lastMessageId = 0;
     QSet<QUuid> m_admins;
-    QSet<QUuid> m_bans;
+    QHash<QUuid, Ban> m_bans; // by user
+    bool m_pinned = false;
+    qint64 m_emptySinceMs = 0;
+    qint64 m_createdAtMs = 0;
     QSet<QUuid> m_invitations;
     QHash<MemberId, QUuid> m_members;
     QHash<QUuid, int> m_presence; // user -> number of member connections

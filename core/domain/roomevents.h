@@ -22,6 +22,7 @@ enum class ExitReason
 {
     Left,         // the connection asked to leave
     Disconnected, // the last connection of that user went away
+    Banned,       // its connection was ended by an address ban
 };
 
 // Which settings a change touched, for protocols that send only what changed.
@@ -32,6 +33,7 @@ enum RoomChange : unsigned
     ChatLockedChanged = 1u << 2,
     MaxParticipantsChanged = 1u << 3,
     WebhookChanged = 1u << 4,
+    PinnedChanged = 1u << 5,
 };
 using RoomChanges = unsigned;
 
@@ -64,6 +66,10 @@ public:
     // The room is gone after this call returns; 'members' were in it.
     virtual void roomClosed(const Room &room, const QList<MemberId> &members,
                             const QString &message) = 0;
+    // A room came into being (created now, not restored).
+    virtual void roomCreated(const Room &) {}
+    // An expired ban was swept away (not lifted by anyone).
+    virtual void banExpired(const Room &, const Ban &) {}
 };
 
 } // namespace roomkeeper

@@ -3,6 +3,7 @@
 #include "textrules.h"
 #include "userdirectory.h"
 
+#include <QDateTime>
 #include <QUrl>
 
 namespace roomkeeper {
@@ -45,13 +46,16 @@ Outcome checkWebhook(const QString &webhook)
 } // namespace
 
 RoomRegistry::RoomRegistry(const UserDirectory &users, RoomEventSink &sink)
-    : m_users(users), m_sink(sink), m_maxContent(textrules::DefaultMaxContent)
+    : m_users(users), m_sink(sink), m_maxContent(textrules::DefaultMaxContent),
+      m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
 {}
 
 int RoomRegistry::rankOf(const Room &room, const Actor &actor)
 {
     if (actor.console)
         return 3;
+    if (room.isBanned(actor.user))
+        return 0; // a banned creator or admin keeps no rights in the room
     if (!room.creator().isNull() && actor.user == room.creator())
         return 2;
     return room.isAdmin(actor.user) ? 1 : 0;
@@ -99,8 +103,12 @@ std::variant<Refusal, QUuid> RoomRegistry::createRoom(const Actor &actor, const 
     settings.name = trimmed;
     settings.closed = closed;
     const QUuid id = QUuid::createUuid();
-    m_rooms.insert(id, std::make_shared<Room>(id, settings, actor.console ? QUuid() : actor.user));
+    auto room = std::make_shared<Room>(id, settings, actor.console ? QUuid() : actor.user);
+    room->m_createdAtMs = now();
+    room->m_emptySinceMs = room->m_createdAtMs;
+    m_rooms.insert(id, room);
     m_order.append(id);
+    m_sink.roomCreated(*room);
     if (enterAs != 0 && !actor.console)
         enter(enterAs, actor.user, id);
     return id;
@@ -117,7 +125,7 @@ Outcome RoomRegistry::enter(MemberId member, const QUuid &user, const QUuid &roo
     }
     const bool present = room->hasParticipant(user);
     const bool admin = room->isAdmin(user);
-    if (room->isBanned(user))
+    if (room->activeBan(user, now()))
         return refuse(ErrorCode::Banned, QStringLiteral("you are banned from this room"));
     if (!present && !admin && room->isFull())
         return refuse(ErrorCode::RoomFull, QStringLiteral("the room is full"));
@@ -128,6 +136,7 @@ Outcome RoomRegistry::enter(MemberId member, const QUuid &user, const QUuid &roo
     if (room->settings().closed && !admin && !present)
         room->m_invitations.remove(user); // the invitation is used
     const bool first = room->addMember(member, user);
+    room->m_emptySinceMs = 0;
     m_memberRooms[member].append(roomId);
     m_sink.memberJoined(*room, member);
     if (first) {
@@ -139,6 +148,8 @@ Outcome RoomRegistry::enter(MemberId member, const QUuid &user, const QUuid &roo
 
 void RoomRegistry::removeMember(Room &room, MemberId member)
 {
+    if (room.participantCount() == 0 && room.m_emptySinceMs == 0)
+        room.m_emptySinceMs = now();
     const auto it = m_memberRooms.find(member);
     if (it != m_memberRooms.end()) {
         it->removeOne(room.id());
@@ -163,7 +174,7 @@ Outcome RoomRegistry::exit(MemberId member, const QUuid &roomId)
     return std::nullopt;
 }
 
-void RoomRegistry::memberGone(MemberId member)
+void RoomRegistry::memberGone(MemberId member, ExitReason reason)
 {
     const QList<QUuid> rooms = m_memberRooms.take(member);
     for (const QUuid &roomId : rooms) {
@@ -171,8 +182,10 @@ void RoomRegistry::memberGone(MemberId member)
         if (!room)
             continue;
         const QUuid user = room->members().value(member);
-        if (room->removeMember(member))
-            m_sink.participantExited(*room, user, ExitReason::Disconnected);
+        const bool last = room->removeMember(member);
+        removeMember(*room, member); // already out of m_memberRooms: marks an empty room
+        if (last)
+            m_sink.participantExited(*room, user, reason);
     }
 }
 
@@ -241,7 +254,7 @@ Outcome RoomRegistry::invite(MemberId member, const QUuid &roomId, const QUuid &
         return refuse(ErrorCode::NoSuchUser, QStringLiteral("no such user"));
     if (invitee == *inviter)
         return refuse(ErrorCode::BadField, QStringLiteral("you cannot invite yourself"));
-    if (room->isBanned(invitee))
+    if (room->activeBan(invitee, now()))
         return refuse(ErrorCode::Banned, QStringLiteral("that user is banned from this room"));
     room->m_invitations.insert(invitee);
     m_sink.userInvited(*room, *inviter, invitee);
@@ -269,7 +282,7 @@ Outcome RoomRegistry::requireOutranks(const Room &room, const Actor &actor, cons
 }
 
 Outcome RoomRegistry::kick(const Actor &actor, const QUuid &roomId, const QUuid &target,
-                           const QString &message, bool ban)
+                           const QString &message, bool ban, qint64 banUntilMs)
 {
     Room *room = findMutable(roomId);
     if (!room)
@@ -285,7 +298,14 @@ Outcome RoomRegistry::kick(const Actor &actor, const QUuid &roomId, const QUuid 
 
     if (ban) {
         // A banned admin keeps no rights in the room: it could lift its own ban otherwise.
-        room->m_bans.insert(target);
+        Ban record;
+        record.room = roomId;
+        record.user = target;
+        record.reason = message;
+        record.bannedBy = actor.name();
+        record.sinceMs = now();
+        record.untilMs = banUntilMs;
+        room->m_bans.insert(target, record);
         room->m_admins.remove(target);
         room->m_invitations.remove(target);
     }
@@ -395,6 +415,107 @@ Outcome RoomRegistry::close(const Actor &actor, const QUuid &roomId, const QStri
         removeMember(*keep, member);
     m_sink.roomClosed(*keep, members, message);
     return std::nullopt;
+}
+
+} // namespace roomkeeper
+
+namespace roomkeeper {
+
+Outcome RoomRegistry::setPinned(const Actor &actor, const QUuid &roomId, bool pinned)
+{
+    Room *room = findMutable(roomId);
+    if (!room)
+        return noSuchRoom();
+    if (!actor.console)
+        return refuse(ErrorCode::Forbidden, QStringLiteral("only the operator pins rooms"));
+    if (room->m_pinned != pinned) {
+        room->m_pinned = pinned;
+        m_sink.roomChanged(*room, PinnedChanged);
+    }
+    return std::nullopt;
+}
+
+Outcome RoomRegistry::announce(const Actor &actor, const QUuid &roomId, const QString &content)
+{
+    Room *room = findMutable(roomId);
+    if (!room)
+        return noSuchRoom();
+    if (Outcome bad = requireAdmin(*room, actor))
+        return bad;
+    switch (textrules::checkContent(content, m_maxContent)) {
+    case textrules::Problem::None:
+        break;
+    case textrules::Problem::TooLong:
+        return refuse(ErrorCode::TooLong,
+                      QStringLiteral("content is longer than %1 characters").arg(m_maxContent));
+    default:
+        return refuse(ErrorCode::BadField, QStringLiteral("content must be 1 or more characters "
+                                                          "of text without control characters"));
+    }
+    ChatMessage message;
+    message.id = ++room->m_lastMessageId;
+    message.authorName = QStringLiteral("announcement");
+    message.content = content;
+    message.sentAtMs = now();
+    m_sink.messagePosted(*room, message);
+    return std::nullopt;
+}
+
+void RoomRegistry::restoreRoom(const QUuid &id, const RoomSettings &settings, const QUuid &creator,
+                               const QList<QUuid> &admins, bool pinned, qint64 lastMessageId,
+                               qint64 createdAtMs, qint64 emptySinceMs)
+{
+    auto room = std::make_shared<Room>(id, settings, creator);
+    for (const QUuid &admin : admins)
+        room->m_admins.insert(admin);
+    room->m_pinned = pinned;
+    room->m_lastMessageId = lastMessageId;
+    room->m_createdAtMs = createdAtMs;
+    room->m_emptySinceMs = emptySinceMs > 0 ? emptySinceMs : now();
+    if (!m_rooms.contains(id))
+        m_order.append(id);
+    m_rooms.insert(id, room);
+}
+
+void RoomRegistry::restoreBan(const Ban &ban)
+{
+    if (Room *room = findMutable(ban.room); room && !ban.user.isNull())
+        room->m_bans.insert(ban.user, ban);
+}
+
+int RoomRegistry::sweepExpiredBans()
+{
+    const qint64 t = now();
+    int count = 0;
+    for (const QUuid &id : std::as_const(m_order)) {
+        Room *room = findMutable(id);
+        for (auto it = room->m_bans.begin(); it != room->m_bans.end();) {
+            if (it->isExpired(t)) {
+                const Ban expired = *it;
+                it = room->m_bans.erase(it);
+                m_sink.banExpired(*room, expired);
+                ++count;
+            } else {
+                ++it;
+            }
+        }
+    }
+    return count;
+}
+
+int RoomRegistry::closeIdleRooms(qint64 idleMs)
+{
+    const qint64 t = now();
+    QList<QUuid> idle;
+    for (const QUuid &id : std::as_const(m_order)) {
+        const Room *room = find(id);
+        if (!room->isPinned() && room->participantCount() == 0 && room->emptySinceMs() > 0 &&
+            t - room->emptySinceMs() >= idleMs)
+            idle.append(id);
+    }
+    for (const QUuid &id : std::as_const(idle))
+        close(Actor::operatorConsole(), id, QStringLiteral("closed after being empty too long"));
+    return int(idle.size());
 }
 
 } // namespace roomkeeper

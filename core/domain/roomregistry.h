@@ -9,6 +9,7 @@
 #include <QString>
 #include <QUuid>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <variant>
@@ -25,6 +26,11 @@ struct Actor
 
     static Actor operatorConsole() { return Actor{QUuid(), true}; }
     static Actor person(const QUuid &user) { return Actor{user, false}; }
+    // "console" or the user id, for bans and the audit trail.
+    QString name() const
+    {
+        return console ? QStringLiteral("console") : user.toString(QUuid::WithoutBraces);
+    }
 };
 
 // A settings change; only the fields that are set are changed.
@@ -49,6 +55,9 @@ public:
 
     void setMaxContent(int codePoints) { m_maxContent = codePoints; }
     int maxContent() const { return m_maxContent; }
+    // Wall-clock milliseconds for ban expiry and idle rooms; tests set their own.
+    void setClock(std::function<qint64()> clock) { m_clock = std::move(clock); }
+    qint64 now() const { return m_clock(); }
 
     // Creates a room; a person creating it becomes its creator and admin, and when
     // 'enterAs' is non-zero that connection enters it at once.
@@ -60,15 +69,31 @@ public:
     Outcome markRead(MemberId member, const QUuid &roomId, qint64 messageId);
     Outcome invite(MemberId member, const QUuid &roomId, const QUuid &invitee);
 
+    // 'ban' also bans the target from the room, until 'banUntilMs' (0 = for good); the
+    // message is the ban's reason.
     Outcome kick(const Actor &actor, const QUuid &roomId, const QUuid &target,
-                 const QString &message, bool ban);
+                 const QString &message, bool ban, qint64 banUntilMs = 0);
     Outcome unban(const Actor &actor, const QUuid &roomId, const QUuid &target);
     Outcome update(const Actor &actor, const QUuid &roomId, const RoomUpdate &update);
     Outcome setAdmin(const Actor &actor, const QUuid &roomId, const QUuid &target, bool admin);
     Outcome close(const Actor &actor, const QUuid &roomId, const QString &message);
+    // Only the operator console pins: a pinned room never expires when idle.
+    Outcome setPinned(const Actor &actor, const QUuid &roomId, bool pinned);
+    // A message from the operator (null author), with the next message id of the room.
+    Outcome announce(const Actor &actor, const QUuid &roomId, const QString &content);
+
+    // Restores lasting state at start; no events are raised.
+    void restoreRoom(const QUuid &id, const RoomSettings &settings, const QUuid &creator,
+                     const QList<QUuid> &admins, bool pinned, qint64 lastMessageId,
+                     qint64 createdAtMs, qint64 emptySinceMs);
+    void restoreBan(const Ban &ban);
+    // Sweeps: expired bans go (banExpired), and rooms empty for 'idleMs' that are not
+    // pinned are closed (roomClosed). Returns how many of each.
+    int sweepExpiredBans();
+    int closeIdleRooms(qint64 idleMs);
 
     // A connection went away: it leaves every room it was in.
-    void memberGone(MemberId member);
+    void memberGone(MemberId member, ExitReason reason = ExitReason::Disconnected);
 
     const Room *find(const QUuid &roomId) const;
     QList<const Room *> rooms() const;
@@ -89,6 +114,7 @@ private:
     const UserDirectory &m_users;
     RoomEventSink &m_sink;
     int m_maxContent;
+    std::function<qint64()> m_clock;
     QHash<QUuid, std::shared_ptr<Room>> m_rooms;
     QList<QUuid> m_order; // rooms in creation order
     QHash<MemberId, QList<QUuid>> m_memberRooms;

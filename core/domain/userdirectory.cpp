@@ -6,6 +6,7 @@
 #include <QRandomGenerator>
 
 #include <array>
+#include <cctype>
 
 namespace roomkeeper {
 
@@ -56,8 +57,10 @@ UserDirectory::Identity UserDirectory::identify(const QString &token, const QStr
         const auto found = m_byTokenDigest.constFind(tokenDigest(token));
         if (found != m_byTokenDigest.cend()) {
             User &user = m_users[*found];
-            if (!name.isEmpty())
+            if (!name.isEmpty() && name != user.name) {
                 user.name = name;
+                markChanged(user.id);
+            }
             return Identity{user, token.toUtf8(), true};
         }
     }
@@ -69,8 +72,11 @@ UserDirectory::Identity UserDirectory::identify(const QString &token, const QStr
                                : name;
     user.color = colorFor(user.id);
     const QByteArray newToken = randomSecret(256);
+    const QByteArray digest = tokenDigest(QString::fromLatin1(newToken));
     m_users.insert(user.id, user);
-    m_byTokenDigest.insert(tokenDigest(QString::fromLatin1(newToken)), user.id);
+    m_byTokenDigest.insert(digest, user.id);
+    m_digestOf.insert(user.id, digest);
+    markChanged(user.id);
     return Identity{user, newToken, false};
 }
 
@@ -78,6 +84,53 @@ const User *UserDirectory::find(const QUuid &id) const
 {
     const auto it = m_users.constFind(id);
     return it == m_users.cend() ? nullptr : &*it;
+}
+
+} // namespace roomkeeper
+
+namespace roomkeeper {
+
+bool UserDirectory::isColor(const QString &color)
+{
+    if (color.size() != 7 || color.at(0) != QLatin1Char('#'))
+        return false;
+    for (qsizetype i = 1; i < color.size(); ++i) {
+        if (!isxdigit(color.at(i).toLatin1()))
+            return false;
+    }
+    return true;
+}
+
+bool UserDirectory::setColor(const QUuid &id, const QString &color)
+{
+    const auto it = m_users.find(id);
+    if (it == m_users.end() || !isColor(color))
+        return false;
+    if (it->color != color.toLower()) {
+        it->color = color.toLower();
+        markChanged(id);
+    }
+    return true;
+}
+
+void UserDirectory::restore(const User &user, const QByteArray &tokenDigest)
+{
+    m_users.insert(user.id, user);
+    m_byTokenDigest.insert(tokenDigest, user.id);
+    m_digestOf.insert(user.id, tokenDigest);
+}
+
+QList<UserDirectory::Changed> UserDirectory::takeChanged()
+{
+    QList<Changed> result;
+    result.reserve(m_changed.size());
+    for (const QUuid &id : std::as_const(m_changed)) {
+        const auto it = m_users.constFind(id);
+        if (it != m_users.cend())
+            result.append({*it, m_digestOf.value(id)});
+    }
+    m_changed.clear();
+    return result;
 }
 
 } // namespace roomkeeper

@@ -4,6 +4,8 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QList>
+#include <QSet>
 #include <QString>
 #include <QUuid>
 
@@ -27,6 +29,19 @@ public:
     Identity identify(const QString &token, const QString &requestedName);
 
     const User *find(const QUuid &id) const;
+    // Changes a user's display colour ("#rrggbb"); false for an unknown user or bad colour.
+    bool setColor(const QUuid &id, const QString &color);
+    static bool isColor(const QString &color);
+
+    // Lasting state: identities restored at start, and those changed since the last
+    // takeChanged() (new users, new names, new colours) to be written out.
+    void restore(const User &user, const QByteArray &tokenDigest);
+    struct Changed
+    {
+        User user;
+        QByteArray tokenDigest;
+    };
+    QList<Changed> takeChanged();
     bool contains(const QUuid &id) const { return m_users.contains(id); }
     qsizetype size() const { return m_users.size(); }
 
@@ -36,9 +51,12 @@ public:
 
 private:
     static QByteArray tokenDigest(const QString &token);
+    void markChanged(const QUuid &id) { m_changed.insert(id); }
 
     QHash<QUuid, User> m_users;
     QHash<QByteArray, QUuid> m_byTokenDigest;
+    QHash<QUuid, QByteArray> m_digestOf;
+    QSet<QUuid> m_changed;
 };
 
 // Random secrets for keys and tokens: 'bits' random bits, URL-safe base64 without padding.

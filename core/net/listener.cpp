@@ -31,7 +31,19 @@ Listener::Listener(const ServerConfig &config, QObject *parent)
     connect(&m_ws, &QWebSocketServer::newConnection, this, &Listener::takeUpgraded);
 }
 
-Listener::~Listener() = default;
+Listener::~Listener()
+{
+    // Sockets still in the handshake are our children and talk to m_ws: they must go
+    // while m_ws is alive.
+    const QList<QTcpSocket *> sockets = findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
+    for (QTcpSocket *socket : sockets) {
+        socket->disconnect();
+        socket->abort();
+        delete socket;
+    }
+    m_ws.close();
+    m_tcp.close();
+}
 
 bool Listener::listen()
 {
@@ -101,7 +113,18 @@ void Listener::readHead(QTcpSocket *socket)
 void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
 {
     if (!head.isWebSocketUpgrade()) {
+        if (head.path == "/metrics" && m_metrics &&
+            (head.method == "GET" || head.method == "HEAD")) {
+            finish(socket, HttpResponder::response(200, "text/plain; version=0.0.4; charset=utf-8",
+                                                   m_metrics(), head.method == "HEAD"));
+            return;
+        }
         finish(socket, HttpResponder::respond(head));
+        return;
+    }
+    if (!m_acceptingUpgrades) {
+        finish(socket, HttpResponder::response(503, "text/plain; charset=utf-8",
+                                               "not accepting new connections right now\n"));
         return;
     }
     if (head.path == "/gateway") {

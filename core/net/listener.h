@@ -8,6 +8,8 @@
 #include <QTcpServer>
 #include <QWebSocketServer>
 
+#include <functional>
+
 class QTcpSocket;
 class QWebSocket;
 
@@ -35,6 +37,10 @@ public:
     quint16 port() const { return m_tcp.serverPort(); }
     void close();
     int handshakesInProgress() const { return m_sniffing; }
+    // While paused, upgrades are answered 503; plain HTTP (/healthz, /metrics) still works.
+    void setAcceptingUpgrades(bool accepting) { m_acceptingUpgrades = accepting; }
+    // Produces the body of GET /metrics.
+    void setMetricsSource(std::function<QByteArray()> source) { m_metrics = std::move(source); }
 
     // Whether an upgrade with this Origin header may proceed; 'host' is its Host header.
     static bool originAllowed(const QByteArray &origin, const QByteArray &host,
@@ -56,6 +62,8 @@ private:
     QTcpServer m_tcp;
     QWebSocketServer m_ws;
     int m_sniffing = 0;
+    bool m_acceptingUpgrades = true;
+    std::function<QByteArray()> m_metrics;
 };
 
 } // namespace roomkeeper

@@ -1,7 +1,11 @@
 #include "chatserver.h"
 
+#include "metrics.h"
+
 #include "../net/listener.h"
 #include "../protocol/roomcodec.h"
+#include "../store/sqlitestore.h"
+#include "../webhook/webhookforwarder.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
@@ -16,6 +20,9 @@ namespace {
 
 constexpr int ShutdownGraceMs = 2000;
 constexpr int StatsIntervalMs = 250;
+constexpr int IdentityFlushMs = 200;
+// Message ids are reserved in blocks so that no message needs a write (records.h).
+constexpr qint64 MessageIdBlock = 1000;
 
 qint64 wallMs()
 {
@@ -30,11 +37,19 @@ int heartbeatTick(int intervalMs)
 } // namespace
 
 ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
-    : QObject(parent), m_config(config), m_rooms(m_users, *this), m_heartbeatTimer(this),
-      m_statsTimer(this)
+    : QObject(parent), m_config(config), m_rooms(m_users, *this),
+      m_store(std::make_unique<SqliteStore>(config.dataDir)),
+      m_moderation(std::make_unique<ModerationService>(m_rooms, m_users, *m_store,
+                                                       static_cast<ModerationHost &>(*this))),
+      m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_identityTimer(this),
+      m_heartbeatTimer(this), m_statsTimer(this)
 {
     qRegisterMetaType<roomkeeper::ServerStats>();
     m_clock.start();
+    m_sweepTimer.setInterval(m_config.sweepIntervalMs);
+    connect(&m_sweepTimer, &QTimer::timeout, this, &ChatServer::sweep);
+    m_identityTimer.setInterval(IdentityFlushMs);
+    connect(&m_identityTimer, &QTimer::timeout, this, &ChatServer::flushIdentities);
     m_rooms.setMaxContent(m_config.maxContent);
     m_heartbeatTimer.setInterval(heartbeatTick(m_config.heartbeatIntervalMs));
     connect(&m_heartbeatTimer, &QTimer::timeout, this, &ChatServer::sweepHeartbeats);
@@ -45,10 +60,15 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
 ChatServer::~ChatServer()
 {
     m_heartbeatTimer.stop();
-    // Connections abort their sockets; no event may reach the rooms any more.
+    if (m_listener)
+        flushIdentities();
+    // Connections abort their sockets; no event may reach the rooms any more. The
+    // listener goes now, while every member is alive: its sockets may still signal.
     for (const auto &conn : std::as_const(m_connections))
         conn->socket()->disconnect(this);
     m_connections.clear();
+    delete m_listener;
+    m_listener = nullptr;
 }
 
 quint16 ChatServer::port() const
@@ -60,15 +80,121 @@ ServerStats ChatServer::stats() const
 {
     ServerStats s = m_stats;
     s.connections = int(m_connections.size());
+    for (const auto &conn : m_connections) {
+        if (conn->protocol() == WireProtocol::Room)
+            ++s.roomConnections;
+        else
+            ++s.gatewayConnections;
+    }
     s.rooms = int(m_rooms.roomCount());
+    s.handshakes = m_listener ? m_listener->handshakesInProgress() : 0;
+    s.webhookDelivered = m_webhooks->delivered();
+    s.webhookFailed = m_webhooks->failed();
+    s.webhookDropped = m_webhooks->dropped();
+    s.accepting = m_accepting;
     return s;
+}
+
+void ChatServer::sweep()
+{
+    m_moderation->sweep(m_config.roomIdleMs());
+}
+
+QString ChatServer::openStore()
+{
+    if (const QString problem = m_store->open(); !problem.isEmpty())
+        return problem;
+    for (const StoredIdentity &identity : m_store->loadIdentities())
+        m_users.restore(User{identity.id, identity.name, identity.color}, identity.tokenDigest);
+    for (const StoredRoom &room : m_store->loadRooms()) {
+        m_rooms.restoreRoom(room.id, room.settings, room.creator, room.admins, room.pinned,
+                            room.messageIdCeiling, room.createdAtMs, room.emptySinceMs);
+        m_messageIdCeilings.insert(room.id, room.messageIdCeiling);
+    }
+    for (const Ban &ban : m_store->loadBans()) {
+        if (ban.isAddressBan())
+            m_moderation->restoreAddressBan(ban);
+        else
+            m_rooms.restoreBan(ban);
+    }
+    if (!m_store->lastError().isEmpty())
+        return QStringLiteral("cannot read database %1: %2")
+            .arg(m_store->location(), m_store->lastError());
+    qCInfo(lcServer).noquote() << "state from" << m_store->location() << ":" << m_users.size()
+                               << "identities," << m_rooms.roomCount() << "rooms";
+    return QString();
+}
+
+void ChatServer::persistRoom(const Room &room)
+{
+    StoredRoom stored;
+    stored.id = room.id();
+    stored.settings = room.settings();
+    stored.creator = room.creator();
+    stored.pinned = room.isPinned();
+    stored.messageIdCeiling = m_messageIdCeilings.value(room.id());
+    stored.createdAtMs = room.createdAtMs();
+    stored.emptySinceMs = room.emptySinceMs();
+    stored.admins = room.admins().values();
+    if (!m_store->saveRoom(stored))
+        qCWarning(lcServer) << "room not stored:" << m_store->lastError();
+}
+
+void ChatServer::flushIdentities()
+{
+    const QList<UserDirectory::Changed> changed = m_users.takeChanged();
+    if (changed.isEmpty())
+        return;
+    QList<StoredIdentity> rows;
+    rows.reserve(changed.size());
+    for (const UserDirectory::Changed &c : changed)
+        rows.append({c.user.id, c.tokenDigest, c.user.name, c.user.color});
+    if (!m_store->saveIdentities(rows))
+        qCWarning(lcServer) << "identities not stored:" << m_store->lastError();
+}
+
+int ChatServer::endConnectionsFrom(const Ban &addressBan)
+{
+    int ended = 0;
+    const QList<std::shared_ptr<Connection>> all = m_connections.values();
+    for (const auto &conn : all) {
+        if (conn->isClosing() || !addressBan.matchesAddress(conn->address()))
+            continue;
+        for (const QUuid &roomId : m_rooms.roomsOf(conn->id()))
+            conn->send(roomcodec::kick(roomId, addressBan.reason, true));
+        m_rooms.memberGone(conn->id(), ExitReason::Banned);
+        conn->closeWith(4011, QStringLiteral("banned"), m_config.slowClientGraceMs);
+        ++ended;
+    }
+    m_stats.bans += 1;
+    return ended;
+}
+
+void ChatServer::setAccepting(bool accepting)
+{
+    m_accepting = accepting;
+    if (m_listener)
+        m_listener->setAcceptingUpgrades(accepting);
+}
+
+void ChatServer::userChanged(const QUuid &user)
+{
+    for (const Room *room : m_rooms.rooms()) {
+        if (room->hasParticipant(user))
+            broadcastRoomPicture(*room);
+    }
 }
 
 void ChatServer::start()
 {
     if (m_listener)
         return;
+    if (const QString problem = openStore(); !problem.isEmpty()) {
+        emit startFailed(problem);
+        return;
+    }
     m_listener = new Listener(m_config, this);
+    m_listener->setMetricsSource([this] { return renderMetrics(stats()); });
     connect(m_listener, &Listener::webSocketReady, this, &ChatServer::onWebSocket);
     if (!m_listener->listen()) {
         const QString reason = QStringLiteral("cannot listen on %1:%2: %3")
@@ -82,6 +208,8 @@ void ChatServer::start()
     }
     m_heartbeatTimer.start();
     m_statsTimer.start();
+    m_sweepTimer.start();
+    m_identityTimer.start();
     emit started(m_listener->address().toString(), m_listener->port());
 }
 
@@ -91,6 +219,7 @@ void ChatServer::shutdown()
         return;
     m_shuttingDown = true;
     m_heartbeatTimer.stop();
+    flushIdentities();
     if (m_listener)
         m_listener->close();
     for (const auto &conn : std::as_const(m_connections))
@@ -131,6 +260,16 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
                           addressFull ? QStringLiteral("too many connections from your address")
                                       : QStringLiteral("too many connections"));
         QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
+        return;
+    }
+
+    if (const Ban *ban = m_moderation->refusingBan(address)) {
+        ++m_stats.bannedConnections;
+        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+        socket->close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("banned"));
+        QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
+        qCInfo(lcServer).noquote()
+            << "refused" << address.toString() << "by address ban" << ban->addressText();
         return;
     }
 
@@ -218,6 +357,7 @@ void ChatServer::onRoomFrame(Connection &c, const QByteArray &utf8)
         return;
     ++c.framesIn;
     ++m_stats.framesIn;
+    m_stats.bytesIn += quint64(utf8.size());
     const ParsedRoomFrame parsed = roomcodec::parse(utf8);
     if (const auto *bad = std::get_if<RoomFrameError>(&parsed)) {
         if (admit(c))
@@ -261,7 +401,7 @@ void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
         c.send(roomcodec::rooms(m_rooms.roomsVisibleTo(c.user)));
         return;
     case Type::Create: {
-        const auto created = m_rooms.createRoom(actor, request.name, request.closed, c.id());
+        const auto created = m_moderation->createRoom(actor, request.name, request.closed, c.id());
         if (const auto *refusal = std::get_if<Refusal>(&created))
             answer(*refusal);
         return;
@@ -294,19 +434,21 @@ void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
         answer(m_rooms.invite(c.id(), roomId, request.userId));
         return;
     case Type::Kick:
-        answer(m_rooms.kick(actor, roomId, request.userId, request.message, request.permanent));
+        answer(request.permanent
+                   ? m_moderation->ban(actor, roomId, request.userId, request.message)
+                   : m_moderation->kick(actor, roomId, request.userId, request.message));
         return;
     case Type::Unban:
-        answer(m_rooms.unban(actor, roomId, request.userId));
+        answer(m_moderation->unban(actor, roomId, request.userId));
         return;
     case Type::Update:
-        answer(m_rooms.update(actor, roomId, request.update));
+        answer(m_moderation->update(actor, roomId, request.update));
         return;
     case Type::Admin:
-        answer(m_rooms.setAdmin(actor, roomId, request.userId, request.admin));
+        answer(m_moderation->setAdmin(actor, roomId, request.userId, request.admin));
         return;
     case Type::Close:
-        answer(m_rooms.close(actor, roomId, request.message));
+        answer(m_moderation->closeRoom(actor, roomId, request.message));
         return;
     }
 }
@@ -388,17 +530,31 @@ void ChatServer::memberLeft(const Room &room, MemberId member, const QUuid &user
         c->send(roomcodec::exit(room.id(), user));
 }
 
-void ChatServer::participantExited(const Room &room, const QUuid &user, ExitReason)
+void ChatServer::participantExited(const Room &room, const QUuid &user, ExitReason reason)
 {
-    broadcast(room, roomcodec::exit(room.id(), user));
+    broadcast(room,
+              roomcodec::exit(room.id(), user,
+                              reason == ExitReason::Banned ? QStringLiteral("ban") : QString()));
 }
 
 void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
 {
+    qint64 &ceiling = m_messageIdCeilings[room.id()];
+    if (message.id > ceiling) {
+        ceiling = message.id + MessageIdBlock; // reserve the next block before using it
+        persistRoom(room);
+    }
     ++m_stats.messagesPosted;
     const QString text = roomcodec::message(room, message);
-    m_stats.framesOut += quint64(room.members().size());
+    const auto members = quint64(room.members().size());
+    m_stats.framesOut += members;
+    m_stats.bytesOut += members * quint64(text.size());
     broadcast(room, text);
+    if (!room.settings().webhook.isEmpty())
+        m_webhooks->enqueue(room.id(), QUrl(room.settings().webhook),
+                            message.authorName.isEmpty() ? QStringLiteral("Roomkeeper")
+                                                         : message.authorName,
+                            message.content);
 }
 
 void ChatServer::readReceipt(const Room &room, const QUuid &reader, qint64 messageId)
@@ -419,6 +575,14 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
                                    const QList<MemberId> &members, const QString &message,
                                    bool banned)
 {
+    ++m_stats.kicks;
+    if (banned) {
+        ++m_stats.bans;
+        Ban ban = room.banRecords().value(user);
+        if (!m_store->saveBan(ban))
+            qCWarning(lcServer) << "ban not stored:" << m_store->lastError();
+        persistRoom(room); // a banned admin loses the rank
+    }
     const QString kick = roomcodec::kick(room.id(), message, banned);
     for (MemberId id : members) {
         if (Connection *c = connection(id))
@@ -429,21 +593,44 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
                                         banned ? QStringLiteral("ban") : QStringLiteral("kick")));
 }
 
-void ChatServer::participantUnbanned(const Room &, const QUuid &) {}
+void ChatServer::participantUnbanned(const Room &room, const QUuid &user)
+{
+    if (!m_store->deleteUserBan(room.id(), user))
+        qCWarning(lcServer) << "unban not stored:" << m_store->lastError();
+}
+
+void ChatServer::banExpired(const Room &room, const Ban &ban)
+{
+    participantUnbanned(room, ban.user);
+}
 
 void ChatServer::adminChanged(const Room &room, const QUuid &, bool)
 {
+    persistRoom(room);
     broadcastRoomPicture(room);
 }
 
-void ChatServer::roomChanged(const Room &room, RoomChanges)
+void ChatServer::roomCreated(const Room &room)
 {
-    broadcastRoomPicture(room);
+    persistRoom(room);
+}
+
+void ChatServer::roomChanged(const Room &room, RoomChanges changes)
+{
+    persistRoom(room);
+    if (changes & WebhookChanged)
+        m_webhooks->forget(room.id());
+    if (changes != PinnedChanged)
+        broadcastRoomPicture(room);
 }
 
 void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members,
                             const QString &message)
 {
+    if (!m_store->deleteRoom(room.id()))
+        qCWarning(lcServer) << "room closing not stored:" << m_store->lastError();
+    m_messageIdCeilings.remove(room.id());
+    m_webhooks->forget(room.id());
     const QString text = roomcodec::roomClosed(room.id(), message);
     for (MemberId id : members) {
         if (Connection *c = connection(id))

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "moderationservice.h"
 #include "serverconfig.h"
 #include "serverstats.h"
 
@@ -19,12 +20,15 @@ class QWebSocket;
 namespace roomkeeper {
 
 class Listener;
+class Store;
+class WebhookForwarder;
 struct RoomRequest;
+struct StoredRoom;
 
 // The network core: owns the listener, every connection, the users and the rooms, and
 // turns frames into domain commands and domain events into frames. It lives on the core
 // thread; other threads talk to it only through queued signals and slots.
-class ChatServer final : public QObject, private RoomEventSink
+class ChatServer final : public QObject, private RoomEventSink, private ModerationHost
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ChatServer)
@@ -33,11 +37,16 @@ public:
     explicit ChatServer(const ServerConfig &config, QObject *parent = nullptr);
     ~ChatServer() override;
 
-    // For tests and the app on the core thread.
+    // For tests and the front ends, on the core thread.
     quint16 port() const;
     const RoomRegistry &rooms() const { return m_rooms; }
     const UserDirectory &users() const { return m_users; }
+    ModerationService &moderation() { return *m_moderation; }
     ServerStats stats() const;
+    // Wall clock for bans and idle rooms (tests set their own).
+    void setClock(std::function<qint64()> clock) { m_rooms.setClock(std::move(clock)); }
+    // Runs the periodic sweep now: expired bans, idle rooms.
+    void sweep();
 
 public slots:
     // Starts listening: emits started() or startFailed().
@@ -64,6 +73,15 @@ private:
     Connection *connection(MemberId id) const { return m_connections.value(id).get(); }
     void broadcast(const Room &room, const QString &text);
     void broadcastRoomPicture(const Room &room);
+    QString openStore();
+    void persistRoom(const Room &room);
+    void flushIdentities();
+
+    // ModerationHost
+    int endConnectionsFrom(const Ban &addressBan) override;
+    void setAccepting(bool accepting) override;
+    bool isAccepting() const override { return m_accepting; }
+    void userChanged(const QUuid &user) override;
 
     // RoomEventSink
     void memberJoined(const Room &room, MemberId member) override;
@@ -80,12 +98,21 @@ private:
     void roomChanged(const Room &room, RoomChanges changes) override;
     void roomClosed(const Room &room, const QList<MemberId> &members,
                     const QString &message) override;
+    void roomCreated(const Room &room) override;
+    void banExpired(const Room &room, const Ban &ban) override;
 
     const ServerConfig m_config;
     QElapsedTimer m_clock;
     UserDirectory m_users;
     RoomRegistry m_rooms;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<ModerationService> m_moderation;
+    WebhookForwarder *m_webhooks = nullptr;
+    QHash<QUuid, qint64> m_messageIdCeilings;
     Listener *m_listener = nullptr;
+    bool m_accepting = true;
+    QTimer m_sweepTimer;
+    QTimer m_identityTimer;
     QHash<MemberId, std::shared_ptr<Connection>> m_connections;
     QHash<QUuid, QList<MemberId>> m_userConnections;
     QHash<QHostAddress, int> m_perAddress;

@@ -30,6 +30,14 @@ struct ServerConfig
     int listenBacklog = 1024;
     int slowClientGraceMs = 1000; // after a close frame, abort() after this long
     QStringList allowedOrigins;
+    int sweepIntervalMs = 30000;         // expired bans and idle rooms
+    qint64 roomIdleExpiryMsOverride = 0; // tests: idle expiry in ms instead of hours
+
+    qint64 roomIdleMs() const
+    {
+        return roomIdleExpiryMsOverride > 0 ? roomIdleExpiryMsOverride
+                                            : qint64(roomIdleExpiryHours) * 3600 * 1000;
+    }
 
     int burst() const { return maxMessageBurst > 0 ? maxMessageBurst : 2 * maxMessageRate; }
 };

@@ -102,25 +102,32 @@ QString SqliteStore::open()
     if (!m_db.open())
         return QStringLiteral("cannot open database %1: %2").arg(m_path, m_db.lastError().text());
 
-    QSqlQuery check(m_db);
-    if (!check.exec(QStringLiteral("PRAGMA quick_check")) || !check.next() ||
-        check.value(0).toString() != QLatin1StringView("ok")) {
-        const QString why =
-            check.lastError().isValid() ? check.lastError().text() : check.value(0).toString();
-        return QStringLiteral("database %1 is damaged (%2); it was left as it is: move it away to "
-                              "start with empty state")
-            .arg(m_path, why);
+    // Each query is finished before the next statement: an open read would keep a
+    // transaction alive, and SQLite cannot switch to WAL inside one.
+    {
+        QSqlQuery check(m_db);
+        if (!check.exec(QStringLiteral("PRAGMA quick_check")) || !check.next() ||
+            check.value(0).toString() != QLatin1StringView("ok")) {
+            const QString why =
+                check.lastError().isValid() ? check.lastError().text() : check.value(0).toString();
+            return QStringLiteral("database %1 is damaged (%2); it was left as it is: move it "
+                                  "away to start with empty state")
+                .arg(m_path, why);
+        }
     }
-    QSqlQuery version(m_db);
-    if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next())
-        return QStringLiteral("cannot read database %1: %2")
-            .arg(m_path, version.lastError().text());
-    if (version.value(0).toInt() > SchemaVersion)
-        return QStringLiteral("database %1 was written by a newer Roomkeeper (schema %2, this one "
-                              "knows %3)")
-            .arg(m_path)
-            .arg(version.value(0).toInt())
-            .arg(SchemaVersion);
+    {
+        QSqlQuery version(m_db);
+        if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next())
+            return QStringLiteral("cannot read database %1: %2")
+                .arg(m_path, version.lastError().text());
+        const int found = version.value(0).toInt();
+        if (found > SchemaVersion)
+            return QStringLiteral("database %1 was written by a newer Roomkeeper (schema %2, this "
+                                  "one knows %3)")
+                .arg(m_path)
+                .arg(found)
+                .arg(SchemaVersion);
+    }
     // WAL: a committed transaction survives the process being killed; NORMAL sync keeps
     // commits cheap (only a power loss can take the last ones back).
     if (!exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
@@ -133,10 +140,13 @@ QString SqliteStore::open()
 
 bool SqliteStore::migrate()
 {
-    QSqlQuery version(m_db);
-    if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next())
-        return fail(QStringLiteral("user_version"), version.lastError().text());
-    const int from = version.value(0).toInt();
+    int from = 0;
+    {
+        QSqlQuery version(m_db);
+        if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next())
+            return fail(QStringLiteral("user_version"), version.lastError().text());
+        from = version.value(0).toInt();
+    }
     for (int v = from; v < SchemaVersion; ++v) {
         const bool ok = transaction([this, v] {
             for (const QString &sql : migrations().at(v)) {
@@ -397,6 +407,17 @@ bool SqliteStore::deleteBan(qint64 banId)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM bans WHERE ban_id = ?"));
     q.addBindValue(banId);
+    if (!q.exec())
+        return fail(QStringLiteral("delete ban"), q.lastError().text());
+    return true;
+}
+
+bool SqliteStore::deleteUserBan(const QUuid &roomId, const QUuid &userId)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("DELETE FROM bans WHERE room_id = ? AND user_id = ?"));
+    q.addBindValue(idText(roomId));
+    q.addBindValue(idText(userId));
     if (!q.exec())
         return fail(QStringLiteral("delete ban"), q.lastError().text());
     return true;

@@ -34,6 +34,7 @@ public:
     bool deleteRoom(const QUuid &roomId) override;
     bool saveBan(Ban &ban) override;
     bool deleteBan(qint64 banId) override;
+    bool deleteUserBan(const QUuid &roomId, const QUuid &userId) override;
     bool appendAudit(AuditEntry &entry) override;
     bool saveSetting(const QString &key, const QString &value) override;
     bool transaction(const std::function<bool()> &writes) override;

@@ -36,6 +36,7 @@ public:
     virtual bool deleteRoom(const QUuid &roomId) = 0;
     virtual bool saveBan(Ban &ban) = 0; // inserts (assigning ban.id) or updates
     virtual bool deleteBan(qint64 banId) = 0;
+    virtual bool deleteUserBan(const QUuid &roomId, const QUuid &userId) = 0;
     virtual bool appendAudit(AuditEntry &entry) = 0;
     virtual bool saveSetting(const QString &key, const QString &value) = 0;
 

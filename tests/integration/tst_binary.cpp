@@ -100,7 +100,8 @@ quint16 BinaryTest::startServer(const QStringList &extra, const QProcessEnvironm
 QString BinaryTest::runToEnd(const QStringList &args, int *exitCode)
 {
     m_process->setProcessEnvironment(headlessEnvironment());
-    m_process->start(QStringLiteral(ROOMKEEPER_BINARY), args);
+    m_process->start(QStringLiteral(ROOMKEEPER_BINARY),
+                     args + QStringList{QStringLiteral("--data-dir"), m_dataDir.path()});
     m_process->waitForFinished(10000);
     *exitCode = m_process->exitCode();
     return QString::fromUtf8(m_process->readAllStandardOutput() +

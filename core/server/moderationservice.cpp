@@ -1,0 +1,327 @@
+#include "moderationservice.h"
+
+#include "../domain/userdirectory.h"
+#include "../store/store.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcModeration, "roomkeeper.moderation")
+
+namespace roomkeeper {
+
+namespace {
+
+QString idText(const QUuid &id)
+{
+    return id.toString(QUuid::WithoutBraces);
+}
+
+QString durationText(qint64 durationMs)
+{
+    return durationMs > 0 ? QStringLiteral(" for %1 s").arg(durationMs / 1000) : QString();
+}
+
+} // namespace
+
+ModerationService::ModerationService(RoomRegistry &rooms, UserDirectory &users, Store &store,
+                                     ModerationHost &host)
+    : m_rooms(rooms), m_users(users), m_store(store), m_host(host)
+{}
+
+Outcome ModerationService::requireConsole(const Actor &actor) const
+{
+    if (!actor.console)
+        return refuse(ErrorCode::Forbidden, QStringLiteral("only the operator may do that"));
+    return std::nullopt;
+}
+
+void ModerationService::audit(const Actor &actor, const QString &action, const QUuid &room,
+                              const QString &target, const QString &detail)
+{
+    AuditEntry entry;
+    entry.atMs = m_rooms.now();
+    entry.actor = actor.name();
+    entry.action = action;
+    entry.room = room;
+    entry.target = target;
+    entry.detail = detail;
+    if (!m_store.appendAudit(entry))
+        qCWarning(lcModeration) << "audit entry not stored:" << m_store.lastError();
+    qCInfo(lcModeration).noquote()
+        << "by" << entry.actor << action << (room.isNull() ? QString() : idText(room)) << target
+        << detail;
+}
+
+Outcome ModerationService::recorded(const Outcome &outcome, const Actor &actor,
+                                    const QString &action, const QUuid &room, const QString &target,
+                                    const QString &detail)
+{
+    if (!outcome)
+        audit(actor, action, room, target, detail);
+    return outcome;
+}
+
+std::variant<Refusal, QUuid> ModerationService::createRoom(const Actor &actor, const QString &name,
+                                                           bool closed, MemberId enterAs)
+{
+    auto created = m_rooms.createRoom(actor, name, closed, enterAs);
+    if (const QUuid *id = std::get_if<QUuid>(&created))
+        audit(actor, QStringLiteral("create"), *id, QString(),
+              closed ? QStringLiteral("closed") : QStringLiteral("open"));
+    return created;
+}
+
+Outcome ModerationService::setPinned(const Actor &actor, const QUuid &room, bool pinned)
+{
+    return recorded(m_rooms.setPinned(actor, room, pinned), actor,
+                    pinned ? QStringLiteral("pin") : QStringLiteral("unpin"), room, QString(),
+                    QString());
+}
+
+Outcome ModerationService::kick(const Actor &actor, const QUuid &room, const QUuid &user,
+                                const QString &reason)
+{
+    return recorded(m_rooms.kick(actor, room, user, reason, false), actor, QStringLiteral("kick"),
+                    room, idText(user), reason);
+}
+
+Outcome ModerationService::ban(const Actor &actor, const QUuid &room, const QUuid &user,
+                               const QString &reason, qint64 durationMs)
+{
+    if (durationMs < 0)
+        return refuse(ErrorCode::BadField, QStringLiteral("a ban's duration cannot be negative"));
+    const qint64 until = durationMs > 0 ? m_rooms.now() + durationMs : 0;
+    return recorded(m_rooms.kick(actor, room, user, reason, true, until), actor,
+                    QStringLiteral("ban"), room, idText(user), reason + durationText(durationMs));
+}
+
+Outcome ModerationService::unban(const Actor &actor, const QUuid &room, const QUuid &user)
+{
+    return recorded(m_rooms.unban(actor, room, user), actor, QStringLiteral("unban"), room,
+                    idText(user), QString());
+}
+
+std::variant<Refusal, qint64> ModerationService::banAddress(const Actor &actor,
+                                                            const QString &address,
+                                                            const QString &reason,
+                                                            qint64 durationMs)
+{
+    if (Outcome bad = requireConsole(actor))
+        return *bad;
+    Ban ban;
+    const QString text = address.trimmed();
+    if (text.contains(QLatin1Char('/'))) {
+        const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(text);
+        if (subnet.first.isNull())
+            return refuse(ErrorCode::BadField,
+                          QStringLiteral("'%1' is not an address or a subnet").arg(text));
+        ban.address = subnet.first;
+        ban.prefixLength = subnet.second;
+    } else {
+        ban.address = QHostAddress(text);
+        if (ban.address.isNull())
+            return refuse(ErrorCode::BadField, QStringLiteral("'%1' is not an address").arg(text));
+    }
+    if (durationMs < 0)
+        return refuse(ErrorCode::BadField, QStringLiteral("a ban's duration cannot be negative"));
+    ban.reason = reason;
+    ban.bannedBy = actor.name();
+    ban.sinceMs = m_rooms.now();
+    ban.untilMs = durationMs > 0 ? ban.sinceMs + durationMs : 0;
+    if (!m_store.saveBan(ban))
+        return refuse(ErrorCode::BadField,
+                      QStringLiteral("the ban could not be stored: %1").arg(m_store.lastError()));
+    m_addressBans.append(ban);
+    const int ended = m_host.endConnectionsFrom(ban);
+    audit(actor, QStringLiteral("ban-address"), QUuid(), ban.addressText(),
+          reason + durationText(durationMs) + QStringLiteral(" (%1 connections ended)").arg(ended));
+    return ban.id;
+}
+
+Outcome ModerationService::liftAddressBan(const Actor &actor, qint64 banId)
+{
+    if (Outcome bad = requireConsole(actor))
+        return bad;
+    for (qsizetype i = 0; i < m_addressBans.size(); ++i) {
+        if (m_addressBans.at(i).id == banId) {
+            const Ban ban = m_addressBans.takeAt(i);
+            m_store.deleteBan(banId);
+            audit(actor, QStringLiteral("unban-address"), QUuid(), ban.addressText(), QString());
+            return std::nullopt;
+        }
+    }
+    return refuse(ErrorCode::NoSuchUser, QStringLiteral("no address ban with id %1").arg(banId));
+}
+
+QList<Ban> ModerationService::bans() const
+{
+    QList<Ban> result;
+    for (const Room *room : m_rooms.rooms()) {
+        for (const Ban &ban : room->banRecords())
+            result.append(ban);
+    }
+    result.append(m_addressBans);
+    return result;
+}
+
+Outcome ModerationService::update(const Actor &actor, const QUuid &room, const RoomUpdate &update)
+{
+    QStringList what;
+    if (update.name)
+        what << QStringLiteral("name=") + *update.name;
+    if (update.closed)
+        what << QStringLiteral("closed=%1").arg(*update.closed);
+    if (update.chatLocked)
+        what << QStringLiteral("chat_locked=%1").arg(*update.chatLocked);
+    if (update.maxParticipants)
+        what << QStringLiteral("max_participants=%1").arg(*update.maxParticipants);
+    if (update.webhook)
+        what << (update.webhook->isEmpty() ? QStringLiteral("webhook off")
+                                           : QStringLiteral("webhook set"));
+    return recorded(m_rooms.update(actor, room, update), actor, QStringLiteral("update"), room,
+                    QString(), what.join(QLatin1Char(' ')));
+}
+
+Outcome ModerationService::setAdmin(const Actor &actor, const QUuid &room, const QUuid &user,
+                                    bool admin)
+{
+    return recorded(m_rooms.setAdmin(actor, room, user, admin), actor,
+                    admin ? QStringLiteral("admin") : QStringLiteral("unadmin"), room, idText(user),
+                    QString());
+}
+
+Outcome ModerationService::setColor(const Actor &actor, const QUuid &room, const QUuid &user,
+                                    const QString &color)
+{
+    if (!m_users.contains(user))
+        return refuse(ErrorCode::NoSuchUser, QStringLiteral("no such user"));
+    if (!UserDirectory::isColor(color))
+        return refuse(ErrorCode::BadField, QStringLiteral("a colour is written #rrggbb"));
+    if (!actor.console) {
+        const Room *where = m_rooms.find(room);
+        if (!where)
+            return refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room"));
+        if (RoomRegistry::rankOf(*where, actor) < 1)
+            return refuse(ErrorCode::Forbidden, QStringLiteral("only room admins may do that"));
+        if (actor.user != user && RoomRegistry::rankOf(*where, Actor::person(user)) >=
+                                      RoomRegistry::rankOf(*where, actor))
+            return refuse(ErrorCode::Forbidden,
+                          QStringLiteral("you cannot recolour someone of equal or higher rank"));
+    }
+    m_users.setColor(user, color);
+    m_host.userChanged(user);
+    audit(actor, QStringLiteral("color"), room, idText(user), color);
+    return std::nullopt;
+}
+
+Outcome ModerationService::closeRoom(const Actor &actor, const QUuid &room, const QString &reason)
+{
+    return recorded(m_rooms.close(actor, room, reason), actor, QStringLiteral("close"), room,
+                    QString(), reason);
+}
+
+Outcome ModerationService::announce(const Actor &actor, const QUuid &room, const QString &text)
+{
+    if (Outcome bad = requireConsole(actor))
+        return bad;
+    const QString detail = QStringLiteral("%1 characters").arg(text.size()); // never the text
+    if (!room.isNull())
+        return recorded(m_rooms.announce(actor, room, text), actor, QStringLiteral("announce"),
+                        room, QString(), detail);
+    const QList<const Room *> rooms = m_rooms.rooms();
+    for (const Room *each : rooms) {
+        if (Outcome bad = m_rooms.announce(actor, each->id(), text))
+            return bad; // the text is the same for all: the first refusal holds for all
+    }
+    audit(actor, QStringLiteral("announce-all"), QUuid(), QString(),
+          detail + QStringLiteral(" to %1 rooms").arg(rooms.size()));
+    return std::nullopt;
+}
+
+Outcome ModerationService::lockAllRooms(const Actor &actor, bool locked)
+{
+    if (Outcome bad = requireConsole(actor))
+        return bad;
+    RoomUpdate change;
+    change.closed = locked;
+    for (const Room *room : m_rooms.rooms())
+        m_rooms.update(actor, room->id(), change);
+    audit(actor, locked ? QStringLiteral("lock-all") : QStringLiteral("unlock-all"), QUuid(),
+          QString(), QString());
+    return std::nullopt;
+}
+
+Outcome ModerationService::muteAllRooms(const Actor &actor, bool muted)
+{
+    if (Outcome bad = requireConsole(actor))
+        return bad;
+    RoomUpdate change;
+    change.chatLocked = muted;
+    for (const Room *room : m_rooms.rooms())
+        m_rooms.update(actor, room->id(), change);
+    audit(actor, muted ? QStringLiteral("mute-all") : QStringLiteral("unmute-all"), QUuid(),
+          QString(), QString());
+    return std::nullopt;
+}
+
+Outcome ModerationService::setAccepting(const Actor &actor, bool accepting)
+{
+    if (Outcome bad = requireConsole(actor))
+        return bad;
+    m_host.setAccepting(accepting);
+    audit(actor, accepting ? QStringLiteral("resume") : QStringLiteral("pause"), QUuid(), QString(),
+          QString());
+    return std::nullopt;
+}
+
+Outcome ModerationService::clearRoom(const Actor &actor, const QUuid &room, const QString &reason)
+{
+    const Room *where = m_rooms.find(room);
+    if (!where)
+        return refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room"));
+    if (RoomRegistry::rankOf(*where, actor) < 1)
+        return refuse(ErrorCode::Forbidden, QStringLiteral("only room admins may do that"));
+    QList<QUuid> targets;
+    for (const QUuid &user : where->participants()) {
+        if (!where->isAdmin(user))
+            targets.append(user);
+    }
+    for (const QUuid &user : std::as_const(targets))
+        m_rooms.kick(actor, room, user, reason, false);
+    audit(actor, QStringLiteral("clear"), room, QString(),
+          reason + QStringLiteral(" (%1 kicked)").arg(targets.size()));
+    return std::nullopt;
+}
+
+const Ban *ModerationService::refusingBan(const QHostAddress &peer)
+{
+    const qint64 now = m_rooms.now();
+    for (Ban &ban : m_addressBans) {
+        if (!ban.isExpired(now) && ban.matchesAddress(peer)) {
+            ++ban.hits;
+            return &ban;
+        }
+    }
+    return nullptr;
+}
+
+void ModerationService::sweep(qint64 roomIdleMs)
+{
+    const qint64 now = m_rooms.now();
+    for (qsizetype i = m_addressBans.size() - 1; i >= 0; --i) {
+        if (m_addressBans.at(i).isExpired(now)) {
+            const Ban ban = m_addressBans.takeAt(i);
+            m_store.deleteBan(ban.id);
+            qCInfo(lcModeration).noquote() << "address ban expired:" << ban.addressText();
+        }
+    }
+    m_rooms.sweepExpiredBans();
+    m_rooms.closeIdleRooms(roomIdleMs);
+}
+
+QList<AuditEntry> ModerationService::recentAudit(int count) const
+{
+    return m_store.loadAudit(count);
+}
+
+} // namespace roomkeeper
