@@ -3,7 +3,9 @@
 
 #include "commandline.h"
 #include "signalwatcher.h"
+#include "stdinconsole.h"
 
+#include "console/consolecommands.h"
 #include "server/chatserver.h"
 #include "ui/mainwindow.h"
 
@@ -11,8 +13,10 @@
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QThread>
+#include <QTimer>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <sys/resource.h>
 
@@ -119,6 +123,50 @@ int main(int argc, char **argv)
     QObject::connect(server, &ChatServer::stopped, &coreThread, &QThread::quit);
     QObject::connect(&coreThread, &QThread::finished, server, &QObject::deleteLater);
     QObject::connect(&coreThread, &QThread::finished, app.get(), &QCoreApplication::quit);
+
+    // The stdin console: commands run on the core thread, answers print on this one.
+    ConsoleCommands commands(*server);
+    std::unique_ptr<StdinConsole> stdinConsole;
+    QTimer drainTimer;
+    int drainLeft = -1;
+    QString drainMessage;
+    const auto announceAll = [server](const QString &text) {
+        QMetaObject::invokeMethod(server, [server, text] {
+            server->moderation().announce(Actor::operatorConsole(), QUuid(), text);
+        });
+    };
+    const std::function<void()> drainTick = [&] {
+        if (drainLeft <= 0) {
+            drainTimer.stop();
+            requestStop();
+            return;
+        }
+        if (drainLeft % 10 == 0 || drainLeft <= 5)
+            announceAll(
+                QStringLiteral("The server stops in %1 s. %2").arg(drainLeft).arg(drainMessage));
+        --drainLeft;
+    };
+    QObject::connect(&drainTimer, &QTimer::timeout, app.get(), drainTick);
+    if (!gui) {
+        stdinConsole = std::make_unique<StdinConsole>();
+        QObject::connect(stdinConsole.get(), &StdinConsole::lineEntered, app.get(),
+                         [&, server](const QString &line) {
+                             QMetaObject::invokeMethod(server, [&, server, line] {
+                                 const ConsoleCommands::Result result = commands.execute(line);
+                                 QMetaObject::invokeMethod(app.get(), [&, result] {
+                                     StdinConsole::print(result.lines);
+                                     if (result.quit)
+                                         requestStop();
+                                     if (result.drainSeconds >= 0) {
+                                         drainLeft = result.drainSeconds;
+                                         drainMessage = result.drainMessage;
+                                         drainTimer.start(1000);
+                                         drainTick();
+                                     }
+                                 });
+                             });
+                         });
+    }
 
     std::unique_ptr<MainWindow> window;
     if (gui) {

@@ -86,6 +86,23 @@ Problem checkContent(const QString &content, int maxCodePoints)
     return check(content, maxCodePoints, forbiddenInContent);
 }
 
+QString printable(const QString &text, int maxCodePoints)
+{
+    QString out;
+    int count = 0;
+    forEachCodePoint(text, [&](char32_t cp) {
+        if (++count > maxCodePoints)
+            return;
+        if (forbiddenInName(cp) || cp == '\\')
+            out += QStringLiteral("\\u%1").arg(uint(cp), 4, 16, QLatin1Char('0'));
+        else
+            out += QString::fromUcs4(&cp, 1);
+    });
+    if (count > maxCodePoints)
+        out += QStringLiteral("...");
+    return out;
+}
+
 QString describe(Problem problem)
 {
     switch (problem) {

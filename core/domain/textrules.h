@@ -34,5 +34,9 @@ Problem checkContent(const QString &content, int maxCodePoints);
 
 QString describe(Problem problem);
 
+// The text with control, format and separator characters written as \uXXXX, so that text
+// from a client can never split or forge a log line, nor move the terminal's cursor.
+QString printable(const QString &text, int maxCodePoints = 200);
+
 } // namespace textrules
 } // namespace roomkeeper

@@ -43,6 +43,7 @@ public:
     };
     QList<Changed> takeChanged();
     bool contains(const QUuid &id) const { return m_users.contains(id); }
+    const QHash<QUuid, User> &all() const { return m_users; }
     qsizetype size() const { return m_users.size(); }
 
     // A valid display name (trimmed) or an empty string.

@@ -2,6 +2,7 @@
 
 #include "metrics.h"
 
+#include "../domain/textrules.h"
 #include "../net/listener.h"
 #include "../protocol/roomcodec.h"
 #include "../store/sqlitestore.h"
@@ -93,6 +94,19 @@ ServerStats ChatServer::stats() const
     s.webhookDropped = m_webhooks->dropped();
     s.accepting = m_accepting;
     return s;
+}
+
+QStringList ChatServer::addressesOf(const QUuid &user) const
+{
+    QStringList result;
+    for (MemberId id : m_userConnections.value(user)) {
+        if (const Connection *c = connection(id)) {
+            const QString address = c->address().toString();
+            if (!result.contains(address))
+                result.append(address);
+        }
+    }
+    return result;
 }
 
 void ChatServer::sweep()
@@ -308,6 +322,9 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
             onDisconnected(c);
     });
 
+    qCInfo(lcServer).noquote() << "open" << address.toString() << "/ws user"
+                               << identity.user.id.toString(QUuid::WithoutBraces)
+                               << (identity.resumed ? "resumed" : "new");
     conn->send(
         roomcodec::session(identity.user, conn->key, identity.token, m_config.heartbeatIntervalMs));
 }
@@ -317,6 +334,11 @@ void ChatServer::onDisconnected(Connection *c)
     const MemberId id = c->id();
     if (c->slowDropped)
         ++m_stats.slowClientDrops;
+    if (QWebSocket *socket = c->socket())
+        qCInfo(lcServer).noquote()
+            << "close" << c->address().toString() << "/ws user"
+            << c->user.toString(QUuid::WithoutBraces) << "code" << int(socket->closeCode())
+            << textrules::printable(socket->closeReason(), 60);
     const std::shared_ptr<Connection> keep = m_connections.take(id);
     auto users = m_userConnections.find(c->user);
     if (users != m_userConnections.end()) {

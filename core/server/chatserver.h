@@ -47,6 +47,12 @@ public:
     void setClock(std::function<qint64()> clock) { m_rooms.setClock(std::move(clock)); }
     // Runs the periodic sweep now: expired bans, idle rooms.
     void sweep();
+    // The addresses a user is connected from, and how many connections they have.
+    QStringList addressesOf(const QUuid &user) const;
+    int connectionCount(const QUuid &user) const
+    {
+        return int(m_userConnections.value(user).size());
+    }
 
 public slots:
     // Starts listening: emits started() or startFailed().

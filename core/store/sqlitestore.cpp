@@ -56,6 +56,12 @@ QUuid idFrom(const QVariant &v)
     return QUuid::fromString(v.toString());
 }
 
+// A null QString binds as SQL NULL; text columns are NOT NULL, so bind "" instead.
+QVariant text(const QString &value)
+{
+    return value.isNull() ? QVariant(QStringLiteral("")) : QVariant(value);
+}
+
 } // namespace
 
 SqliteStore::SqliteStore(const QString &dataDir)
@@ -304,8 +310,8 @@ bool SqliteStore::saveIdentities(const QList<StoredIdentity> &identities)
         for (const StoredIdentity &identity : identities) {
             q.addBindValue(idText(identity.id));
             q.addBindValue(identity.tokenDigest);
-            q.addBindValue(identity.name);
-            q.addBindValue(identity.color);
+            q.addBindValue(text(identity.name));
+            q.addBindValue(text(identity.color));
             if (!q.exec())
                 return fail(QStringLiteral("save identity"), q.lastError().text());
         }
@@ -326,11 +332,11 @@ bool SqliteStore::saveRoom(const StoredRoom &room)
             "message_id_ceiling = excluded.message_id_ceiling, empty_since = "
             "excluded.empty_since"));
         q.addBindValue(idText(room.id));
-        q.addBindValue(room.settings.name);
+        q.addBindValue(text(room.settings.name));
         q.addBindValue(room.settings.closed);
         q.addBindValue(room.settings.chatLocked);
         q.addBindValue(room.settings.maxParticipants);
-        q.addBindValue(room.settings.webhook);
+        q.addBindValue(text(room.settings.webhook));
         q.addBindValue(nullableId(room.creator));
         q.addBindValue(room.pinned);
         q.addBindValue(room.messageIdCeiling);
@@ -388,8 +394,8 @@ bool SqliteStore::saveBan(Ban &ban)
     q.addBindValue(ban.address.isNull() ? QVariant(QMetaType(QMetaType::QString))
                                         : QVariant(ban.address.toString()));
     q.addBindValue(ban.prefixLength);
-    q.addBindValue(ban.reason);
-    q.addBindValue(ban.bannedBy);
+    q.addBindValue(text(ban.reason));
+    q.addBindValue(text(ban.bannedBy));
     q.addBindValue(ban.sinceMs);
     q.addBindValue(ban.untilMs);
     q.addBindValue(qint64(ban.hits));
@@ -429,11 +435,11 @@ bool SqliteStore::appendAudit(AuditEntry &entry)
     q.prepare(QStringLiteral("INSERT INTO audit (at, actor, action, room_id, target, detail) "
                              "VALUES (?, ?, ?, ?, ?, ?)"));
     q.addBindValue(entry.atMs);
-    q.addBindValue(entry.actor);
-    q.addBindValue(entry.action);
+    q.addBindValue(text(entry.actor));
+    q.addBindValue(text(entry.action));
     q.addBindValue(nullableId(entry.room));
-    q.addBindValue(entry.target);
-    q.addBindValue(entry.detail);
+    q.addBindValue(text(entry.target));
+    q.addBindValue(text(entry.detail));
     if (!q.exec())
         return fail(QStringLiteral("append audit"), q.lastError().text());
     entry.id = q.lastInsertId().toLongLong();
@@ -445,8 +451,8 @@ bool SqliteStore::saveSetting(const QString &key, const QString &value)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) "
                              "DO UPDATE SET value = excluded.value"));
-    q.addBindValue(key);
-    q.addBindValue(value);
+    q.addBindValue(text(key));
+    q.addBindValue(text(value));
     if (!q.exec())
         return fail(QStringLiteral("save setting"), q.lastError().text());
     return true;
