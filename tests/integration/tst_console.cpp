@@ -39,6 +39,7 @@ private:
 void ConsoleTest::init()
 {
     m_process = new QProcess(this);
+    m_dataDir = std::make_unique<QTemporaryDir>(); // lasting state must not leak between tests
 }
 
 void ConsoleTest::cleanup()
