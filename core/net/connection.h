@@ -55,6 +55,12 @@ public:
     qint64 unansweredSinceMs = 0; // 0 = nothing outstanding
     int roundTripMs = -1;
 
+    // Gateway connections: the one room, the client's heartbeats, our pending op 2.
+    QUuid gatewayRoom;
+    qint64 lastClientHeartbeatMs = 0;
+    qint64 ackSentMs = 0;    // 0 = no op 2 waiting for its op 1
+    QByteArray pendingToken; // sent once, in op 8 ready
+
     TokenBucket bucket;
     int floodStrikes = 0;
 

@@ -127,12 +127,7 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
                                                "not accepting new connections right now\n"));
         return;
     }
-    if (head.path == "/gateway") {
-        finish(socket, HttpResponder::response(501, "text/plain; charset=utf-8",
-                                               "the gateway protocol is not available yet\n"));
-        return;
-    }
-    if (head.path != "/ws") {
+    if (head.path != "/ws" && head.path != "/gateway") {
         finish(socket, HttpResponder::response(404, "text/plain; charset=utf-8", "not found\n"));
         return;
     }

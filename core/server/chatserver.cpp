@@ -4,12 +4,14 @@
 
 #include "../domain/textrules.h"
 #include "../net/listener.h"
+#include "../protocol/gatewaycodec.h"
 #include "../protocol/roomcodec.h"
 #include "../store/sqlitestore.h"
 #include "../webhook/webhookforwarder.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
+#include <QRandomGenerator>
 #include <QUrlQuery>
 #include <QWebSocket>
 
@@ -175,7 +177,9 @@ int ChatServer::endConnectionsFrom(const Ban &addressBan)
         if (conn->isClosing() || !addressBan.matchesAddress(conn->address()))
             continue;
         for (const QUuid &roomId : m_rooms.roomsOf(conn->id()))
-            conn->send(roomcodec::kick(roomId, addressBan.reason, true));
+            conn->send(conn->protocol() == WireProtocol::Room
+                           ? roomcodec::kick(roomId, addressBan.reason, true)
+                           : gatewaycodec::participantKick(conn->user));
         m_rooms.memberGone(conn->id(), ExitReason::Banned);
         conn->closeWith(4011, QStringLiteral("banned"), m_config.slowClientGraceMs);
         ++ended;
@@ -189,14 +193,6 @@ void ChatServer::setAccepting(bool accepting)
     m_accepting = accepting;
     if (m_listener)
         m_listener->setAcceptingUpgrades(accepting);
-}
-
-void ChatServer::userChanged(const QUuid &user)
-{
-    for (const Room *room : m_rooms.rooms()) {
-        if (room->hasParticipant(user))
-            broadcastRoomPicture(*room);
-    }
 }
 
 void ChatServer::start()
@@ -306,27 +302,143 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
     ++m_perAddress[address];
 
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
-        if (Connection *c = connection(id))
+        Connection *c = connection(id);
+        if (!c)
+            return;
+        if (c->protocol() == WireProtocol::Room)
             onRoomFrame(*c, text.toUtf8());
+        else
+            onGatewayFrame(*c, text.toUtf8());
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
         Connection *c = connection(id);
-        if (c && admit(*c))
-            c->send(roomcodec::error(
-                refuse(ErrorCode::BadJson,
+        if (c && !c->isClosing() && admit(*c))
+            refuse(*c,
+                   roomkeeper::refuse(
+                       ErrorCode::BadJson,
                        QStringLiteral("binary frames are not accepted; send JSON text")),
-                QString()));
+                   QString());
     });
     connect(socket, &QWebSocket::disconnected, this, [this, id] {
         if (Connection *c = connection(id))
             onDisconnected(c);
     });
 
-    qCInfo(lcServer).noquote() << "open" << address.toString() << "/ws user"
+    qCInfo(lcServer).noquote() << "open" << address.toString()
+                               << (protocol == WireProtocol::Room ? "/ws" : "/gateway") << "user"
                                << identity.user.id.toString(QUuid::WithoutBraces)
                                << (identity.resumed ? "resumed" : "new");
+    if (protocol == WireProtocol::Gateway) {
+        conn->pendingToken = identity.token;
+        openGateway(*conn, query);
+        return;
+    }
     conn->send(
         roomcodec::session(identity.user, conn->key, identity.token, m_config.heartbeatIntervalMs));
+}
+
+void ChatServer::openGateway(Connection &c, const QUrlQuery &query)
+{
+    c.send(gatewaycodec::hello(m_config.heartbeatIntervalMs));
+    c.lastClientHeartbeatMs = nowMs();
+    const QString roomText = query.queryItemValue(QStringLiteral("room"), QUrl::FullyDecoded);
+    const QUuid roomId = QUuid::fromString(roomText);
+    Outcome refused;
+    if (roomText.size() != 36 || roomId.isNull())
+        refused = roomkeeper::refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room"));
+    else
+        refused = m_rooms.enter(c.id(), c.user, roomId);
+    if (!refused) {
+        c.gatewayRoom = roomId;
+        return;
+    }
+    // PROTOCOL.md §3/§4: the refusal is the close code.
+    int code = 4004;
+    switch (refused->code) {
+    case ErrorCode::Banned:
+        code = 4003;
+        break;
+    case ErrorCode::RoomFull:
+        code = 4005;
+        break;
+    case ErrorCode::RoomClosed:
+        code = 4006;
+        break;
+    default:
+        break;
+    }
+    c.closeWith(code, refused->message.left(100), m_config.slowClientGraceMs);
+}
+
+void ChatServer::refuse(Connection &c, const Refusal &refusal, const QString &ref,
+                        const std::optional<QUuid> &roomId)
+{
+    if (c.protocol() == WireProtocol::Room)
+        c.send(roomcodec::error(refusal, ref, roomId));
+    else
+        c.send(gatewaycodec::error(refusal));
+}
+
+void ChatServer::onGatewayFrame(Connection &c, const QByteArray &utf8)
+{
+    if (c.isClosing())
+        return;
+    ++c.framesIn;
+    ++m_stats.framesIn;
+    m_stats.bytesIn += quint64(utf8.size());
+    const ParsedGatewayFrame parsed = gatewaycodec::parse(utf8);
+    if (const Refusal *bad = std::get_if<Refusal>(&parsed)) {
+        if (admit(c))
+            c.send(gatewaycodec::error(*bad));
+        return;
+    }
+    const GatewayRequest &request = std::get<GatewayRequest>(parsed);
+    if (!request.isHeartbeat() && !admit(c))
+        return;
+    const auto answer = [&c](const Outcome &outcome) {
+        if (outcome)
+            c.send(gatewaycodec::error(*outcome));
+    };
+    const Actor actor = Actor::person(c.user);
+    const QUuid room = c.gatewayRoom;
+    switch (request.op) {
+    case GatewayRequest::Heartbeat:
+        c.lastClientHeartbeatMs = nowMs();
+        if (c.ackSentMs) {
+            c.roundTripMs = int(nowMs() - c.ackSentMs);
+            c.ackSentMs = 0;
+        }
+        return;
+    case GatewayRequest::HeartbeatAck:
+        c.send(gatewaycodec::heartbeat());
+        return;
+    case GatewayRequest::SendMessage:
+        answer(m_rooms.postMessage(c.id(), room, request.content, wallMs()));
+        return;
+    case GatewayRequest::UpdateRoom:
+        answer(m_moderation->update(actor, room, request.update));
+        return;
+    case GatewayRequest::KickParticipant:
+        answer(request.banned ? m_moderation->ban(actor, room, request.userId, QString())
+                              : m_moderation->kick(actor, room, request.userId, QString()));
+        return;
+    case GatewayRequest::ChangeParticipant:
+        if (request.color) {
+            if (Outcome bad = m_moderation->setColor(actor, room, request.userId, *request.color)) {
+                answer(bad);
+                return;
+            }
+        }
+        if (request.admin)
+            answer(m_moderation->setAdmin(actor, room, request.userId, *request.admin));
+        return;
+    case GatewayRequest::CloseRoom:
+        answer(m_moderation->closeRoom(actor, room, QString()));
+        return;
+    case GatewayRequest::Read:
+        answer(m_rooms.markRead(c.id(), room, request.messageId));
+        return;
+    }
 }
 
 void ChatServer::onDisconnected(Connection *c)
@@ -365,11 +477,12 @@ bool ChatServer::admit(Connection &c)
                     m_config.slowClientGraceMs);
         return false;
     }
-    c.send(roomcodec::error(
-        refuse(
+    refuse(
+        c,
+        roomkeeper::refuse(
             ErrorCode::RateLimited,
             QStringLiteral("slow down: at most %1 requests a second").arg(m_config.maxMessageRate)),
-        QString()));
+        QString());
     return false;
 }
 
@@ -401,7 +514,8 @@ void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
     };
     if (request.needsKey() || request.key) {
         if (!request.key || !equalSecrets(request.key->toUtf8(), c.key)) {
-            answer(refuse(ErrorCode::BadKey, QStringLiteral("wrong or missing session key")));
+            answer(roomkeeper::refuse(ErrorCode::BadKey,
+                                      QStringLiteral("wrong or missing session key")));
             return;
         }
     }
@@ -442,9 +556,10 @@ void ChatServer::handleRoomRequest(Connection &c, const RoomRequest &request)
         if (!request.roomId) {
             const QList<QUuid> mine = m_rooms.roomsOf(c.id());
             if (mine.size() != 1) {
-                answer(refuse(ErrorCode::MissingField,
-                              QStringLiteral("missing field 'room_id' (you are in %1 rooms)")
-                                  .arg(mine.size())));
+                answer(roomkeeper::refuse(
+                    ErrorCode::MissingField,
+                    QStringLiteral("missing field 'room_id' (you are in %1 rooms)")
+                        .arg(mine.size())));
                 return;
             }
             target = mine.first();
@@ -486,6 +601,19 @@ void ChatServer::sweepHeartbeats()
         Connection &c = *conn;
         if (c.isClosing())
             continue;
+        if (c.protocol() == WireProtocol::Gateway) {
+            // PROTOCOL.md §3: no op 1 within 1.5 intervals closes; we ask with op 2 at
+            // random moments, at most once an interval.
+            if (now - c.lastClientHeartbeatMs > interval * 3 / 2) {
+                dead.append(&c);
+            } else if (!c.ackSentMs && now - c.lastPingSentMs >= interval &&
+                       QRandomGenerator::global()->bounded(4) == 0) {
+                c.send(gatewaycodec::heartbeatAck());
+                c.lastPingSentMs = now;
+                c.ackSentMs = now;
+            }
+            continue;
+        }
         if (c.unansweredSinceMs && now - c.unansweredSinceMs > 2 * interval) {
             dead.append(&c);
             continue;
@@ -508,13 +636,30 @@ void ChatServer::sweepHeartbeats()
     }
 }
 
-void ChatServer::broadcast(const Room &room, const QString &text)
+void ChatServer::sendTo(const QList<MemberId> &members, const std::function<QString()> &roomText,
+                        const std::function<QString()> &gatewayText)
 {
-    const QHash<MemberId, QUuid> &members = room.members();
-    for (auto it = members.cbegin(); it != members.cend(); ++it) {
-        if (Connection *c = connection(it.key()))
-            c->send(text);
+    QString texts[2];
+    bool made[2] = {false, false};
+    for (MemberId id : members) {
+        Connection *c = connection(id);
+        if (!c)
+            continue;
+        const int p = c->protocol() == WireProtocol::Room ? 0 : 1;
+        if (!made[p]) {
+            texts[p] = p == 0 ? (roomText ? roomText() : QString())
+                              : (gatewayText ? gatewayText() : QString());
+            made[p] = true;
+        }
+        if (!texts[p].isEmpty())
+            c->send(texts[p]);
     }
+}
+
+void ChatServer::broadcast(const Room &room, const std::function<QString()> &roomText,
+                           const std::function<QString()> &gatewayText)
+{
+    sendTo(room.members().keys(), roomText, gatewayText);
 }
 
 void ChatServer::broadcastRoomPicture(const Room &room)
@@ -525,7 +670,7 @@ void ChatServer::broadcastRoomPicture(const Room &room)
     const QHash<MemberId, QUuid> &members = room.members();
     for (auto it = members.cbegin(); it != members.cend(); ++it) {
         Connection *c = connection(it.key());
-        if (!c)
+        if (!c || c->protocol() != WireProtocol::Room)
             continue;
         const bool admin = room.isAdmin(it.value());
         QString &text = admin ? forAdmins : forMembers;
@@ -537,13 +682,23 @@ void ChatServer::broadcastRoomPicture(const Room &room)
 
 void ChatServer::memberJoined(const Room &room, MemberId member)
 {
-    if (Connection *c = connection(member))
+    Connection *c = connection(member);
+    if (!c)
+        return;
+    if (c->protocol() == WireProtocol::Room) {
         c->send(roomcodec::room(room, m_users, room.isAdmin(c->user)));
+    } else if (const User *user = m_users.find(c->user)) {
+        c->send(gatewaycodec::ready(*user, c->pendingToken, room, m_users));
+        c->pendingToken.clear();
+    }
 }
 
 void ChatServer::participantEntered(const Room &room, const User &user)
 {
-    broadcast(room, roomcodec::enter(room.id(), user, room.isAdmin(user.id)));
+    const bool admin = room.isAdmin(user.id);
+    broadcast(
+        room, [&] { return roomcodec::enter(room.id(), user, admin); },
+        [&] { return gatewaycodec::participantEnter(user, admin); });
 }
 
 void ChatServer::memberLeft(const Room &room, MemberId member, const QUuid &user)
@@ -554,9 +709,10 @@ void ChatServer::memberLeft(const Room &room, MemberId member, const QUuid &user
 
 void ChatServer::participantExited(const Room &room, const QUuid &user, ExitReason reason)
 {
-    broadcast(room,
-              roomcodec::exit(room.id(), user,
-                              reason == ExitReason::Banned ? QStringLiteral("ban") : QString()));
+    const QString why = reason == ExitReason::Banned ? QStringLiteral("ban") : QString();
+    broadcast(
+        room, [&] { return roomcodec::exit(room.id(), user, why); },
+        [&] { return gatewaycodec::participantExit(user, why); });
 }
 
 void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
@@ -567,11 +723,18 @@ void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
         persistRoom(room);
     }
     ++m_stats.messagesPosted;
-    const QString text = roomcodec::message(room, message);
     const auto members = quint64(room.members().size());
     m_stats.framesOut += members;
-    m_stats.bytesOut += members * quint64(text.size());
-    broadcast(room, text);
+    quint64 bytes = 0;
+    broadcast(
+        room,
+        [&] {
+            QString text = roomcodec::message(room, message);
+            bytes = quint64(text.size());
+            return text;
+        },
+        [&] { return gatewaycodec::messageCreate(message); });
+    m_stats.bytesOut += members * bytes;
     if (!room.settings().webhook.isEmpty())
         m_webhooks->enqueue(room.id(), QUrl(room.settings().webhook),
                             message.authorName.isEmpty() ? QStringLiteral("Roomkeeper")
@@ -581,16 +744,16 @@ void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
 
 void ChatServer::readReceipt(const Room &room, const QUuid &reader, qint64 messageId)
 {
-    broadcast(room, roomcodec::read(room.id(), reader, messageId));
+    broadcast(
+        room, [&] { return roomcodec::read(room.id(), reader, messageId); },
+        [&] { return gatewaycodec::read(reader, messageId); });
 }
 
 void ChatServer::userInvited(const Room &room, const QUuid &inviter, const QUuid &invitee)
 {
-    const QString text = roomcodec::invite(room.id(), inviter);
-    for (MemberId id : m_userConnections.value(invitee)) {
-        if (Connection *c = connection(id))
-            c->send(text);
-    }
+    // The gateway protocol has no invitations: only room-protocol connections hear it.
+    sendTo(m_userConnections.value(invitee), [&] { return roomcodec::invite(room.id(), inviter); },
+           {});
 }
 
 void ChatServer::participantKicked(const Room &room, const QUuid &user,
@@ -605,20 +768,37 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
             qCWarning(lcServer) << "ban not stored:" << m_store->lastError();
         persistRoom(room); // a banned admin loses the rank
     }
-    const QString kick = roomcodec::kick(room.id(), message, banned);
+    // The kicked connections: 'kick' on /ws; op 5 then close 4010/4011 on /gateway.
+    sendTo(
+        members, [&] { return roomcodec::kick(room.id(), message, banned); },
+        [&] { return gatewaycodec::participantKick(user); });
     for (MemberId id : members) {
-        if (Connection *c = connection(id))
-            c->send(kick);
+        Connection *c = connection(id);
+        if (c && c->protocol() == WireProtocol::Gateway)
+            c->closeWith(banned ? 4011 : 4010,
+                         banned ? QStringLiteral("banned") : QStringLiteral("kicked"),
+                         m_config.slowClientGraceMs);
     }
-    if (!members.isEmpty())
-        broadcast(room, roomcodec::exit(room.id(), user,
-                                        banned ? QStringLiteral("ban") : QStringLiteral("kick")));
+    // Everyone else: 'exit' with the reason on /ws; op 5 (and op 6 banned) on /gateway.
+    if (!members.isEmpty()) {
+        const QString why = banned ? QStringLiteral("ban") : QStringLiteral("kick");
+        broadcast(
+            room, [&] { return roomcodec::exit(room.id(), user, why); },
+            [&] { return gatewaycodec::participantKick(user); });
+    }
+    if (banned)
+        broadcast(room, {}, [&] {
+            return gatewaycodec::participantChange(user, true, std::nullopt, std::nullopt);
+        });
 }
 
 void ChatServer::participantUnbanned(const Room &room, const QUuid &user)
 {
     if (!m_store->deleteUserBan(room.id(), user))
         qCWarning(lcServer) << "unban not stored:" << m_store->lastError();
+    broadcast(room, {}, [&] {
+        return gatewaycodec::participantChange(user, false, std::nullopt, std::nullopt);
+    });
 }
 
 void ChatServer::banExpired(const Room &room, const Ban &ban)
@@ -626,10 +806,27 @@ void ChatServer::banExpired(const Room &room, const Ban &ban)
     participantUnbanned(room, ban.user);
 }
 
-void ChatServer::adminChanged(const Room &room, const QUuid &, bool)
+void ChatServer::adminChanged(const Room &room, const QUuid &user, bool admin)
 {
     persistRoom(room);
     broadcastRoomPicture(room);
+    broadcast(room, {}, [&] {
+        return gatewaycodec::participantChange(user, std::nullopt, std::nullopt, admin);
+    });
+}
+
+void ChatServer::userChanged(const QUuid &user)
+{
+    const User *who = m_users.find(user);
+    for (const Room *room : m_rooms.rooms()) {
+        if (!room->hasParticipant(user))
+            continue;
+        broadcastRoomPicture(*room);
+        broadcast(*room, {}, [&] {
+            return gatewaycodec::participantChange(user, std::nullopt, who ? who->color : QString(),
+                                                   std::nullopt);
+        });
+    }
 }
 
 void ChatServer::roomCreated(const Room &room)
@@ -642,8 +839,27 @@ void ChatServer::roomChanged(const Room &room, RoomChanges changes)
     persistRoom(room);
     if (changes & WebhookChanged)
         m_webhooks->forget(room.id());
-    if (changes != PinnedChanged)
-        broadcastRoomPicture(room);
+    if (changes == PinnedChanged)
+        return;
+    broadcastRoomPicture(room);
+    // op 4 carries only what changed; the webhook only for admins.
+    QString forAdmins;
+    QString forMembers;
+    bool made[2] = {false, false};
+    const QHash<MemberId, QUuid> &members = room.members();
+    for (auto it = members.cbegin(); it != members.cend(); ++it) {
+        Connection *c = connection(it.key());
+        if (!c || c->protocol() != WireProtocol::Gateway)
+            continue;
+        const bool admin = room.isAdmin(it.value());
+        QString &text = admin ? forAdmins : forMembers;
+        if (!made[admin]) {
+            text = gatewaycodec::roomUpdate(room, changes, admin);
+            made[admin] = true;
+        }
+        if (!text.isEmpty())
+            c->send(text);
+    }
 }
 
 void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members,
@@ -653,10 +869,13 @@ void ChatServer::roomClosed(const Room &room, const QList<MemberId> &members,
         qCWarning(lcServer) << "room closing not stored:" << m_store->lastError();
     m_messageIdCeilings.remove(room.id());
     m_webhooks->forget(room.id());
-    const QString text = roomcodec::roomClosed(room.id(), message);
+    sendTo(
+        members, [&] { return roomcodec::roomClosed(room.id(), message); },
+        [] { return gatewaycodec::roomClose(); });
     for (MemberId id : members) {
-        if (Connection *c = connection(id))
-            c->send(text);
+        Connection *c = connection(id);
+        if (c && c->protocol() == WireProtocol::Gateway)
+            c->closeWith(1000, QStringLiteral("room closed"), m_config.slowClientGraceMs);
     }
 }
 

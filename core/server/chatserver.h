@@ -15,6 +15,7 @@
 
 #include <memory>
 
+class QUrlQuery;
 class QWebSocket;
 
 namespace roomkeeper {
@@ -71,13 +72,22 @@ private:
     void onDisconnected(Connection *connection);
     void onRoomFrame(Connection &connection, const QByteArray &utf8);
     void handleRoomRequest(Connection &connection, const RoomRequest &request);
+    void onGatewayFrame(Connection &connection, const QByteArray &utf8);
+    void openGateway(Connection &connection, const QUrlQuery &query);
+    void refuse(Connection &connection, const Refusal &refusal, const QString &ref,
+                const std::optional<QUuid> &roomId = std::nullopt);
     bool admit(Connection &connection);
     void sweepHeartbeats();
     void maybeFinishShutdown();
     qint64 nowMs() const { return m_clock.elapsed(); }
 
     Connection *connection(MemberId id) const { return m_connections.value(id).get(); }
-    void broadcast(const Room &room, const QString &text);
+    // Sends an event to every member, serialised at most once per protocol (lazily: a
+    // protocol with no member in the room costs nothing). An empty text skips a protocol.
+    void broadcast(const Room &room, const std::function<QString()> &roomText,
+                   const std::function<QString()> &gatewayText);
+    void sendTo(const QList<MemberId> &members, const std::function<QString()> &roomText,
+                const std::function<QString()> &gatewayText);
     void broadcastRoomPicture(const Room &room);
     QString openStore();
     void persistRoom(const Room &room);

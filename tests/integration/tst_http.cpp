@@ -44,7 +44,7 @@ private slots:
     void routes_data();
     void routes();
     void upgradeOnUnknownPathIs404();
-    void gatewayIsRefusedUntilImplemented();
+    void gatewayUpgradesThenClosesForUnknownRoom();
     void originRule_data();
     void originRule();
     void originUnitRules();
@@ -97,11 +97,12 @@ void HttpTest::upgradeOnUnknownPathIs404()
     QCOMPARE(client.upgrade("/chat"), 404);
 }
 
-void HttpTest::gatewayIsRefusedUntilImplemented()
+void HttpTest::gatewayUpgradesThenClosesForUnknownRoom()
 {
     RawClient client;
     QVERIFY(client.connectTo(m_server->port()));
-    QCOMPARE(client.upgrade("/gateway?room=x"), 501);
+    QCOMPARE(client.upgrade("/gateway?room=x"), 101);
+    QVERIFY(client.waitForDisconnected(3000)); // hello, then close 4004: no such room
 }
 
 void HttpTest::originRule_data()

@@ -1,0 +1,229 @@
+#include "gatewaycodec.h"
+
+#include "fieldreader.h"
+#include "roomcodec.h"
+
+#include "../domain/userdirectory.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+
+#include <cmath>
+
+namespace roomkeeper::gatewaycodec {
+
+namespace {
+
+QString frame(int op, const QJsonObject &d)
+{
+    return QString::fromUtf8(
+        QJsonDocument(QJsonObject{{QStringLiteral("op"), op}, {QStringLiteral("d"), d}})
+            .toJson(QJsonDocument::Compact));
+}
+
+QString id(const QUuid &uuid)
+{
+    return roomcodec::idString(uuid);
+}
+
+Refusal bad(ErrorCode code, const QString &message)
+{
+    return Refusal{code, message};
+}
+
+} // namespace
+
+ParsedGatewayFrame parse(const QByteArray &utf8)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return bad(ErrorCode::BadJson, QStringLiteral("not valid JSON: %1 at offset %2")
+                                           .arg(parseError.errorString())
+                                           .arg(parseError.offset));
+    if (!doc.isObject())
+        return bad(ErrorCode::BadJson, QStringLiteral("a frame must be a JSON object"));
+    const QJsonObject object = doc.object();
+    const QJsonValue opValue = object.value(QLatin1StringView("op"));
+    if (opValue.isUndefined())
+        return bad(ErrorCode::MissingField, QStringLiteral("missing field 'op'"));
+    const double op = opValue.toDouble(-1);
+    if (!opValue.isDouble() || std::trunc(op) != op)
+        return bad(ErrorCode::BadField, QStringLiteral("'op' must be an integer"));
+    const QJsonValue dValue = object.value(QLatin1StringView("d"));
+    if (!dValue.isUndefined() && !dValue.isObject() && !dValue.isNull())
+        return bad(ErrorCode::BadField, QStringLiteral("'d' must be an object"));
+    const QJsonObject d = dValue.toObject();
+
+    GatewayRequest request;
+    FieldReader in(d);
+    const auto L = [](const char *s) {
+        return QLatin1StringView(s);
+    };
+    switch (int(op)) {
+    case GatewayRequest::Heartbeat:
+    case GatewayRequest::HeartbeatAck:
+    case GatewayRequest::CloseRoom:
+        break;
+    case GatewayRequest::SendMessage:
+        request.content = in.string(L("content"));
+        break;
+    case GatewayRequest::UpdateRoom: {
+        RoomUpdate &u = request.update;
+        u.chatLocked = in.optionalBoolean(L("chatLocked"));
+        u.closed = in.optionalBoolean(L("roomLocked"));
+        if (const auto max =
+                in.optionalInteger(L("maxParticipants"), 0, RoomRegistry::MaxParticipantsLimit))
+            u.maxParticipants = int(*max);
+        u.webhook = in.optionalString(L("discordWebhookLink"));
+        u.name = in.optionalString(L("name"));
+        break;
+    }
+    case GatewayRequest::KickParticipant:
+        request.userId = in.uuid(L("userId"));
+        request.banned = in.boolean(L("banned"), false);
+        break;
+    case GatewayRequest::ChangeParticipant:
+        request.userId = in.uuid(L("userId"));
+        request.admin = in.optionalBoolean(L("admin"));
+        request.color = in.optionalString(L("color"));
+        if (!in.failed() && !request.admin && !request.color)
+            return bad(ErrorCode::MissingField, QStringLiteral("give 'admin' or 'color'"));
+        break;
+    case GatewayRequest::Read:
+        request.messageId = in.integer(L("messageId"), 1, FieldReader::MaxExactInteger);
+        break;
+    default:
+        return bad(ErrorCode::BadType, QStringLiteral("unknown op %1").arg(op));
+    }
+    if (in.failed())
+        return *in.refusal();
+    request.op = GatewayRequest::Op(int(op));
+    return request;
+}
+
+QString hello(int heartbeatIntervalMs)
+{
+    return frame(0, {{QStringLiteral("heartbeatInterval"), heartbeatIntervalMs}});
+}
+
+QString heartbeat()
+{
+    return frame(1, {});
+}
+
+QString heartbeatAck()
+{
+    return frame(2, {});
+}
+
+QString messageCreate(const ChatMessage &message)
+{
+    return frame(3, {{QStringLiteral("authorId"), id(message.author)},
+                     {QStringLiteral("authorName"), message.authorName},
+                     {QStringLiteral("content"), message.content},
+                     {QStringLiteral("sentAt"), double(message.sentAtMs)},
+                     {QStringLiteral("messageId"), double(message.id)}});
+}
+
+QString roomUpdate(const Room &room, RoomChanges changes, bool forAdmin)
+{
+    const RoomSettings &s = room.settings();
+    QJsonObject d;
+    if (changes & ChatLockedChanged)
+        d.insert(QStringLiteral("chatLocked"), s.chatLocked);
+    if (changes & ClosedChanged)
+        d.insert(QStringLiteral("roomLocked"), s.closed);
+    if (changes & MaxParticipantsChanged)
+        d.insert(QStringLiteral("maxParticipants"), s.maxParticipants);
+    if (changes & NameChanged)
+        d.insert(QStringLiteral("name"), s.name);
+    if ((changes & WebhookChanged) && forAdmin)
+        d.insert(QStringLiteral("discordWebhookLink"), s.webhook);
+    return d.isEmpty() ? QString() : frame(4, d);
+}
+
+QString participantKick(const QUuid &user)
+{
+    return frame(5, {{QStringLiteral("userId"), id(user)}});
+}
+
+QString participantChange(const QUuid &user, std::optional<bool> banned,
+                          std::optional<QString> color, std::optional<bool> admin)
+{
+    QJsonObject d{{QStringLiteral("userId"), id(user)}};
+    if (banned)
+        d.insert(QStringLiteral("banned"), *banned);
+    if (color)
+        d.insert(QStringLiteral("color"), *color);
+    if (admin)
+        d.insert(QStringLiteral("admin"), *admin);
+    return frame(6, d);
+}
+
+QString roomClose()
+{
+    return frame(7, {});
+}
+
+QString ready(const User &user, const QByteArray &token, const Room &room,
+              const UserDirectory &users)
+{
+    const RoomSettings &s = room.settings();
+    const bool admin = room.isAdmin(user.id);
+    QJsonObject roomObject{{QStringLiteral("id"), id(room.id())},
+                           {QStringLiteral("name"), s.name},
+                           {QStringLiteral("chatLocked"), s.chatLocked},
+                           {QStringLiteral("roomLocked"), s.closed},
+                           {QStringLiteral("maxParticipants"), s.maxParticipants},
+                           {QStringLiteral("lastMessageId"), double(room.lastMessageId())}};
+    if (admin)
+        roomObject.insert(QStringLiteral("discordWebhookLink"), s.webhook);
+    QJsonArray participants;
+    for (const QUuid &pid : room.participants()) {
+        const User *p = users.find(pid);
+        participants.append(QJsonObject{{QStringLiteral("userId"), id(pid)},
+                                        {QStringLiteral("name"), p ? p->name : QString()},
+                                        {QStringLiteral("color"), p ? p->color : QString()},
+                                        {QStringLiteral("admin"), room.isAdmin(pid)}});
+    }
+    QJsonObject d{
+        {QStringLiteral("userId"), id(user.id)}, {QStringLiteral("name"), user.name},
+        {QStringLiteral("color"), user.color},   {QStringLiteral("admin"), admin},
+        {QStringLiteral("room"), roomObject},    {QStringLiteral("participants"), participants}};
+    if (!token.isEmpty())
+        d.insert(QStringLiteral("token"), QString::fromLatin1(token));
+    return frame(8, d);
+}
+
+QString participantEnter(const User &user, bool admin)
+{
+    return frame(9, {{QStringLiteral("userId"), id(user.id)},
+                     {QStringLiteral("name"), user.name},
+                     {QStringLiteral("color"), user.color},
+                     {QStringLiteral("admin"), admin}});
+}
+
+QString participantExit(const QUuid &user, const QString &reason)
+{
+    QJsonObject d{{QStringLiteral("userId"), id(user)}};
+    if (!reason.isEmpty())
+        d.insert(QStringLiteral("reason"), reason);
+    return frame(10, d);
+}
+
+QString read(const QUuid &reader, qint64 messageId)
+{
+    return frame(11, {{QStringLiteral("messageId"), double(messageId)},
+                      {QStringLiteral("userId"), id(reader)}});
+}
+
+QString error(const Refusal &refusal)
+{
+    return frame(12, {{QStringLiteral("code"), QString(errorCodeName(refusal.code))},
+                      {QStringLiteral("message"), refusal.message}});
+}
+
+} // namespace roomkeeper::gatewaycodec
