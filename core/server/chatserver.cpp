@@ -143,6 +143,8 @@ QString ChatServer::openStore()
 
 void ChatServer::persistRoom(const Room &room)
 {
+    // The people a room names (creator, admins) must be known after a restart too.
+    flushIdentities();
     StoredRoom stored;
     stored.id = room.id();
     stored.settings = room.settings();
@@ -763,6 +765,7 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
     ++m_stats.kicks;
     if (banned) {
         ++m_stats.bans;
+        flushIdentities(); // a ban must find its user after a restart
         Ban ban = room.banRecords().value(user);
         if (!m_store->saveBan(ban))
             qCWarning(lcServer) << "ban not stored:" << m_store->lastError();
