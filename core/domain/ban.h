@@ -4,6 +4,8 @@
 #include <QString>
 #include <QUuid>
 
+#include <algorithm>
+
 namespace roomkeeper {
 
 // A ban is a value: who or which addresses, where, why, and until when.
@@ -27,15 +29,19 @@ struct Ban
     {
         if (!isAddressBan())
             return false;
-        QHostAddress p = peer;
-        bool v4 = false;
-        const quint32 mapped = peer.toIPv4Address(&v4);
-        if (v4)
-            p = QHostAddress(mapped); // ::ffff:a.b.c.d is a.b.c.d
+        // ::ffff:a.b.c.d is a.b.c.d, on either side.
+        const auto plain = [](const QHostAddress &a) {
+            bool v4 = false;
+            const quint32 mapped = a.toIPv4Address(&v4);
+            return v4 ? QHostAddress(mapped) : a;
+        };
+        const QHostAddress banned = plain(address);
+        const bool wasMapped = banned.protocol() == QHostAddress::IPv4Protocol &&
+                               address.protocol() == QHostAddress::IPv6Protocol;
         const int bits = prefixLength >= 0
-                             ? prefixLength
-                             : (address.protocol() == QHostAddress::IPv4Protocol ? 32 : 128);
-        return p.isInSubnet(address, bits);
+                             ? (wasMapped ? std::max(0, prefixLength - 96) : prefixLength)
+                             : (banned.protocol() == QHostAddress::IPv4Protocol ? 32 : 128);
+        return plain(peer).isInSubnet(banned, bits);
     }
     QString addressText() const
     {

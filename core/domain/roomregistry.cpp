@@ -56,7 +56,8 @@ int RoomRegistry::rankOf(const Room &room, const Actor &actor)
         return 3;
     if (room.isBanned(actor.user))
         return 0; // a banned creator or admin keeps no rights in the room
-    if (!room.creator().isNull() && actor.user == room.creator())
+    // The creator outranks other admins while it is an admin at all.
+    if (!room.creator().isNull() && actor.user == room.creator() && room.isAdmin(actor.user))
         return 2;
     return room.isAdmin(actor.user) ? 1 : 0;
 }

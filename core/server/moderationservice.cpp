@@ -111,8 +111,9 @@ std::variant<Refusal, qint64> ModerationService::banAddress(const Actor &actor,
     Ban ban;
     const QString text = address.trimmed();
     if (text.contains(QLatin1Char('/'))) {
+        // Qt reads "/0" as 0.0.0.0/0: a subnet must name its address.
         const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(text);
-        if (subnet.first.isNull())
+        if (subnet.first.isNull() || text.section(QLatin1Char('/'), 0, 0).trimmed().isEmpty())
             return refuse(ErrorCode::BadField,
                           QStringLiteral("'%1' is not an address or a subnet").arg(text));
         ban.address = subnet.first;
@@ -203,6 +204,9 @@ Outcome ModerationService::setColor(const Actor &actor, const QUuid &room, const
             return refuse(ErrorCode::NoSuchRoom, QStringLiteral("no such room"));
         if (RoomRegistry::rankOf(*where, actor) < 1)
             return refuse(ErrorCode::Forbidden, QStringLiteral("only room admins may do that"));
+        // A room admin's reach ends at its room.
+        if (!where->hasParticipant(user))
+            return refuse(ErrorCode::NotMember, QStringLiteral("that user is not in the room"));
         if (actor.user != user && RoomRegistry::rankOf(*where, Actor::person(user)) >=
                                       RoomRegistry::rankOf(*where, actor))
             return refuse(ErrorCode::Forbidden,
