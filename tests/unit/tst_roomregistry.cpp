@@ -1121,13 +1121,13 @@ void RoomRegistryTest::updateSettings_data()
         << u << lobby << false << false << 0 << QString() << u"none"_s;
 
     u = RoomUpdate();
-    u.webhook = u"http://192.168.1.5:8080/hook"_s;
+    u.webhook.emplace(u"http://192.168.1.5:8080/hook"_s);
     QTest::addRow("http webhook") << u << lobby << false << false << 0 << *u.webhook
                                   << u"webhook"_s;
-    u.webhook = u"https://discord.com/api/webhooks/1/abc"_s;
+    u.webhook.emplace(u"https://discord.com/api/webhooks/1/abc"_s);
     QTest::addRow("https webhook")
         << u << lobby << false << false << 0 << *u.webhook << u"webhook"_s;
-    u.webhook = QString();
+    u.webhook.emplace(QString());
     QTest::addRow("no webhook, unchanged")
         << u << lobby << false << false << 0 << QString() << u"none"_s;
 
@@ -1143,7 +1143,7 @@ void RoomRegistryTest::updateSettings_data()
     u.closed = true;
     u.chatLocked = true;
     u.maxParticipants = 3;
-    u.webhook = u"https://example.com/x"_s;
+    u.webhook.emplace(u"https://example.com/x"_s);
     QTest::addRow("everything") << u << u"Hall"_s << true << true << 3 << *u.webhook
                                 << u"name,closed,chat_locked,max_participants,webhook"_s;
 }
@@ -1183,10 +1183,10 @@ void RoomRegistryTest::updateWebhookCanBeCleared()
     const QUuid lobby = makeRoom(u"Lobby"_s);
     QVERIFY(!lobby.isNull());
     RoomUpdate u;
-    u.webhook = u"https://example.com/hook"_s;
+    u.webhook.emplace(u"https://example.com/hook"_s);
     QVERIFY_OK(w->reg.update(Actor::person(w->alice), lobby, u));
     QCOMPARE(w->reg.find(lobby)->settings().webhook, *u.webhook);
-    u.webhook = QString();
+    u.webhook.emplace(QString());
     w->sink.take();
     QVERIFY_OK(w->reg.update(Actor::person(w->alice), lobby, u));
     QVERIFY(w->reg.find(lobby)->settings().webhook.isEmpty());
@@ -1243,7 +1243,7 @@ void RoomRegistryTest::updateRefused_data()
     };
     for (const char16_t *hook : badHooks) {
         u = RoomUpdate();
-        u.webhook = QString::fromUtf16(hook);
+        u.webhook.emplace(QString::fromUtf16(hook));
         QTest::addRow("webhook %s", qPrintable(*u.webhook)) << u << u"bad_field"_s;
     }
 
@@ -1251,7 +1251,7 @@ void RoomRegistryTest::updateRefused_data()
     u = RoomUpdate();
     u.chatLocked = true;
     u.closed = true;
-    u.webhook = u"ftp://example.com"_s;
+    u.webhook.emplace(u"ftp://example.com"_s);
     QTest::addRow("good fields and a bad webhook") << u << u"bad_field"_s;
     u = RoomUpdate();
     u.name = u"Hall"_s;
