@@ -11,6 +11,7 @@
 #include <QJsonParseError>
 
 #include <cmath>
+#include <limits>
 
 namespace roomkeeper::gatewaycodec {
 
@@ -52,6 +53,8 @@ ParsedGatewayFrame parse(const QByteArray &utf8)
     const double op = opValue.toDouble(-1);
     if (!opValue.isDouble() || std::trunc(op) != op)
         return bad(ErrorCode::BadField, QStringLiteral("'op' must be an integer"));
+    if (std::fabs(op) > std::numeric_limits<int>::max()) // int(op) would be undefined
+        return bad(ErrorCode::BadType, QStringLiteral("unknown op %1").arg(op));
     const QJsonValue dValue = object.value(QLatin1StringView("d"));
     if (!dValue.isUndefined() && !dValue.isObject() && !dValue.isNull())
         return bad(ErrorCode::BadField, QStringLiteral("'d' must be an object"));

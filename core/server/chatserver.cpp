@@ -1,6 +1,7 @@
 #include "chatserver.h"
 
 #include "metrics.h"
+#include "snapshotbuilder.h"
 
 #include "../domain/textrules.h"
 #include "../net/listener.h"
@@ -11,6 +12,7 @@
 
 #include <QDateTime>
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QRandomGenerator>
 #include <QUrlQuery>
 #include <QWebSocket>
@@ -45,9 +47,13 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
       m_moderation(std::make_unique<ModerationService>(m_rooms, m_users, *m_store,
                                                        static_cast<ModerationHost &>(*this))),
       m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_identityTimer(this),
-      m_heartbeatTimer(this), m_statsTimer(this)
+      m_heartbeatTimer(this), m_statsTimer(this), m_windowTimer(this)
 {
     qRegisterMetaType<roomkeeper::ServerStats>();
+    qRegisterMetaType<roomkeeper::ServerSnapshot>();
+    qRegisterMetaType<roomkeeper::TrafficBatch>();
+    m_windowTimer.setInterval(100);
+    connect(&m_windowTimer, &QTimer::timeout, this, &ChatServer::feedWindow);
     m_clock.start();
     m_sweepTimer.setInterval(m_config.sweepIntervalMs);
     connect(&m_sweepTimer, &QTimer::timeout, this, &ChatServer::sweep);
@@ -109,6 +115,41 @@ QStringList ChatServer::addressesOf(const QUuid &user) const
         }
     }
     return result;
+}
+
+void ChatServer::recordIncoming(const Connection &c, const QString &type, const QUuid &room,
+                                int size, const QString &summary)
+{
+    if (!m_traffic.wants()) {
+        m_traffic.skip();
+        return;
+    }
+    TrafficEvent event;
+    event.timeMs = wallMs();
+    event.incoming = true;
+    event.gateway = c.protocol() == WireProtocol::Gateway;
+    event.room = room;
+    event.user = c.user;
+    event.type = type.left(24);
+    event.size = size;
+    event.summary = TrafficRecorder::summarize(summary);
+    m_traffic.record(std::move(event));
+}
+
+void ChatServer::feedWindow()
+{
+    // Work only for what someone watches: a headless server builds nothing.
+    m_traffic.setEnabled(isSignalConnected(QMetaMethod::fromSignal(&ChatServer::trafficReady)));
+    if (m_traffic.enabled()) {
+        TrafficBatch batch = m_traffic.take();
+        if (!batch.events.isEmpty() || batch.skipped > 0)
+            emit trafficReady(batch);
+    }
+    if (++m_windowTicks % 3 == 0 &&
+        isSignalConnected(QMetaMethod::fromSignal(&ChatServer::snapshotReady))) {
+        emit snapshotReady(buildSnapshot(
+            {m_rooms, m_users, m_connections, m_messagesByUser, *m_webhooks, nowMs(), wallMs()}));
+    }
 }
 
 void ChatServer::sweep()
@@ -222,6 +263,7 @@ void ChatServer::start()
     m_statsTimer.start();
     m_sweepTimer.start();
     m_identityTimer.start();
+    m_windowTimer.start();
     emit started(m_listener->address().toString(), m_listener->port());
 }
 
@@ -397,6 +439,9 @@ void ChatServer::onGatewayFrame(Connection &c, const QByteArray &utf8)
     const GatewayRequest &request = std::get<GatewayRequest>(parsed);
     if (!request.isHeartbeat() && !admit(c))
         return;
+    if (m_traffic.enabled())
+        recordIncoming(c, QStringLiteral("op %1").arg(int(request.op)), c.gatewayRoom,
+                       int(utf8.size()), request.content);
     const auto answer = [&c](const Outcome &outcome) {
         if (outcome)
             c.send(gatewaycodec::error(*outcome));
@@ -424,16 +469,33 @@ void ChatServer::onGatewayFrame(Connection &c, const QByteArray &utf8)
         answer(request.banned ? m_moderation->ban(actor, room, request.userId, QString())
                               : m_moderation->kick(actor, room, request.userId, QString()));
         return;
-    case GatewayRequest::ChangeParticipant:
+    case GatewayRequest::ChangeParticipant: {
+        // A refused request changes nothing (PROTOCOL.md §2.5), so a colour with an admin
+        // change must not be half done: a bad colour is refused up front, a demotion (which
+        // rank can refuse) goes before the colour, a grant after it (the new admin's rank
+        // would forbid the colour).
+        if (request.color && !UserDirectory::isColor(*request.color)) {
+            answer(roomkeeper::refuse(ErrorCode::BadField,
+                                      QStringLiteral("a colour is written #rrggbb")));
+            return;
+        }
+        const bool demote = request.admin && !*request.admin;
+        if (demote) {
+            if (Outcome bad = m_moderation->setAdmin(actor, room, request.userId, false)) {
+                answer(bad);
+                return;
+            }
+        }
         if (request.color) {
             if (Outcome bad = m_moderation->setColor(actor, room, request.userId, *request.color)) {
                 answer(bad);
                 return;
             }
         }
-        if (request.admin)
-            answer(m_moderation->setAdmin(actor, room, request.userId, *request.admin));
+        if (request.admin && !demote)
+            answer(m_moderation->setAdmin(actor, room, request.userId, true));
         return;
+    }
     case GatewayRequest::CloseRoom:
         answer(m_moderation->closeRoom(actor, room, QString()));
         return;
@@ -450,7 +512,8 @@ void ChatServer::onDisconnected(Connection *c)
         ++m_stats.slowClientDrops;
     if (QWebSocket *socket = c->socket())
         qCInfo(lcServer).noquote()
-            << "close" << c->address().toString() << "/ws user"
+            << "close" << c->address().toString()
+            << (c->protocol() == WireProtocol::Room ? "/ws" : "/gateway") << "user"
             << c->user.toString(QUuid::WithoutBraces) << "code" << int(socket->closeCode())
             << textrules::printable(socket->closeReason(), 60);
     const std::shared_ptr<Connection> keep = m_connections.take(id);
@@ -504,6 +567,9 @@ void ChatServer::onRoomFrame(Connection &c, const QByteArray &utf8)
     const RoomRequest &request = std::get<RoomRequest>(parsed);
     if (!request.isHeartbeat() && !admit(c))
         return;
+    if (m_traffic.enabled())
+        recordIncoming(c, request.typeName, request.roomId.value_or(QUuid()), int(utf8.size()),
+                       request.type == RoomRequest::Type::Message ? request.content : request.name);
     handleRoomRequest(c, request);
 }
 
@@ -725,6 +791,7 @@ void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
         persistRoom(room);
     }
     ++m_stats.messagesPosted;
+    ++m_messagesByUser[message.author];
     const auto members = quint64(room.members().size());
     m_stats.framesOut += members;
     quint64 bytes = 0;
@@ -737,6 +804,22 @@ void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
         },
         [&] { return gatewaycodec::messageCreate(message); });
     m_stats.bytesOut += members * bytes;
+    if (m_traffic.wants()) {
+        TrafficEvent event;
+        event.timeMs = message.sentAtMs;
+        event.incoming = false;
+        event.room = room.id();
+        event.user = message.author;
+        event.type = QStringLiteral("message");
+        event.size = int(bytes);
+        event.summary = QStringLiteral("#%1 to %2: %3")
+                            .arg(message.id)
+                            .arg(members)
+                            .arg(TrafficRecorder::summarize(message.content));
+        m_traffic.record(std::move(event));
+    } else {
+        m_traffic.skip();
+    }
     if (!room.settings().webhook.isEmpty())
         m_webhooks->enqueue(room.id(), QUrl(room.settings().webhook),
                             message.authorName.isEmpty() ? QStringLiteral("Roomkeeper")

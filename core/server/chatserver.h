@@ -3,6 +3,8 @@
 #include "moderationservice.h"
 #include "serverconfig.h"
 #include "serverstats.h"
+#include "snapshot.h"
+#include "trafficrecorder.h"
 
 #include "../domain/roomregistry.h"
 #include "../domain/userdirectory.h"
@@ -66,6 +68,10 @@ signals:
     void startFailed(const QString &reason);
     void stopped();
     void statsUpdated(const roomkeeper::ServerStats &stats);
+    // For the operator window: the rooms and people (at most 4 a second) and a sampled
+    // slice of traffic (at most 10 a second). Built only while something is connected.
+    void snapshotReady(const roomkeeper::ServerSnapshot &snapshot);
+    void trafficReady(const roomkeeper::TrafficBatch &batch);
 
 private:
     void onWebSocket(QWebSocket *socket, WireProtocol protocol);
@@ -135,6 +141,13 @@ private:
     MemberId m_nextMemberId = 1;
     QTimer m_heartbeatTimer;
     QTimer m_statsTimer;
+    QTimer m_windowTimer;
+    int m_windowTicks = 0;
+    TrafficRecorder m_traffic;
+    QHash<QUuid, quint64> m_messagesByUser;
+    void feedWindow();
+    void recordIncoming(const Connection &c, const QString &type, const QUuid &room, int size,
+                        const QString &summary);
     bool m_shuttingDown = false;
     ServerStats m_stats;
 };
