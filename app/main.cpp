@@ -105,6 +105,28 @@ int main(int argc, char **argv)
 
     SignalWatcher signalWatcher;
     QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, app.get(), requestStop);
+    // SIGHUP: read the config file again (flags still win) and apply what can be live.
+    QObject::connect(&signalWatcher, &SignalWatcher::reloadRequested, app.get(), [&, server] {
+        if (options.configFile.isEmpty()) {
+            printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: no --config file to reload"));
+            return;
+        }
+        const CommandLineResult again = parseCommandLine(arguments);
+        if (!again.options) {
+            printLine(
+                stderr,
+                QStringLiteral("roomkeeper: SIGHUP: config not reloaded: %1").arg(again.error));
+            return;
+        }
+        const ServerConfig next = again.options->config;
+        QMetaObject::invokeMethod(server, [server, next, &app] {
+            const QStringList report = server->reconfigure(next);
+            QMetaObject::invokeMethod(app.get(), [report] {
+                for (const QString &line : report)
+                    printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: ") + line);
+            });
+        });
+    });
 
     QObject::connect(&coreThread, &QThread::started, server, &ChatServer::start);
     QObject::connect(

@@ -33,6 +33,7 @@ SignalWatcher::SignalWatcher(QObject *parent) : QObject(parent)
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGHUP, &action, nullptr);
     // A closed stdout or a vanished client must never kill the server.
     ::signal(SIGPIPE, SIG_IGN);
 }
@@ -41,6 +42,7 @@ SignalWatcher::~SignalWatcher()
 {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
     ::close(signalFds[0]);
     ::close(signalFds[1]);
 }
@@ -48,7 +50,11 @@ SignalWatcher::~SignalWatcher()
 void SignalWatcher::readSignal()
 {
     char byte = 0;
-    if (::read(signalFds[1], &byte, 1) == 1)
+    if (::read(signalFds[1], &byte, 1) != 1)
+        return;
+    if (int(byte) == SIGHUP)
+        emit reloadRequested();
+    else
         emit terminationRequested(int(byte));
 }
 

@@ -6,7 +6,7 @@ class QSocketNotifier;
 
 namespace roomkeeper {
 
-// Turns SIGINT and SIGTERM into a Qt signal. The handler only writes the signal number
+// Turns SIGINT, SIGTERM and SIGHUP into Qt signals. The handler only writes the signal number
 // to a socketpair; a QSocketNotifier reads it on the event loop, where work is safe.
 class SignalWatcher final : public QObject
 {
@@ -19,6 +19,7 @@ public:
 
 signals:
     void terminationRequested(int signalNumber);
+    void reloadRequested(); // SIGHUP
 
 private:
     void readSignal();

@@ -152,6 +152,66 @@ void ChatServer::feedWindow()
     }
 }
 
+QStringList ChatServer::reconfigure(const ServerConfig &next)
+{
+    QStringList report;
+    const auto restart = [&report](bool differs, const char *key) {
+        if (differs)
+            report.append(QStringLiteral("needs a restart: %1").arg(QLatin1StringView(key)));
+    };
+    restart(next.listenAddress != m_config.listenAddress, "listen");
+    restart(next.port != m_config.port, "port");
+    restart(next.dataDir != m_config.dataDir, "data-dir");
+    restart(next.listenBacklog != m_config.listenBacklog, "listen-backlog");
+    restart(next.handshakeTimeoutMs != m_config.handshakeTimeoutMs, "handshake-timeout");
+
+    const auto applied = [&report](bool differs, const char *key) {
+        if (differs)
+            report.append(QStringLiteral("applied %1").arg(QLatin1StringView(key)));
+        return differs;
+    };
+    const bool rate = applied(next.maxMessageRate != m_config.maxMessageRate ||
+                                  next.maxMessageBurst != m_config.maxMessageBurst,
+                              "max-message-rate");
+    applied(next.maxConnections != m_config.maxConnections, "max-connections");
+    applied(next.maxConnectionsPerAddress != m_config.maxConnectionsPerAddress,
+            "max-connections-per-address");
+    const bool size = applied(next.maxMessageSize != m_config.maxMessageSize, "max-message-size");
+    applied(next.maxContent != m_config.maxContent, "max-content");
+    applied(next.roomIdleExpiryHours != m_config.roomIdleExpiryHours, "room-idle-expiry");
+    const bool queue =
+        applied(next.maxOutboundQueue != m_config.maxOutboundQueue, "max-outbound-queue");
+    const bool heartbeat =
+        applied(next.heartbeatIntervalMs != m_config.heartbeatIntervalMs, "heartbeat-interval");
+    applied(next.maxConcurrentHandshakes != m_config.maxConcurrentHandshakes, "max-handshakes");
+    applied(next.allowedOrigins != m_config.allowedOrigins, "allow-origin");
+
+    // Keep what needs a restart as it is running; take the rest.
+    ServerConfig taken = next;
+    taken.listenAddress = m_config.listenAddress;
+    taken.port = m_config.port;
+    taken.dataDir = m_config.dataDir;
+    taken.listenBacklog = m_config.listenBacklog;
+    taken.handshakeTimeoutMs = m_config.handshakeTimeoutMs;
+    m_config = taken;
+    m_rooms.setMaxContent(m_config.maxContent);
+    if (heartbeat)
+        m_heartbeatTimer.setInterval(heartbeatTick(m_config.heartbeatIntervalMs));
+    for (const auto &conn : std::as_const(m_connections)) {
+        if (rate)
+            conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());
+        if (queue)
+            conn->maxOutbound = m_config.maxOutboundQueue;
+        if (size && conn->socket()) {
+            conn->socket()->setMaxAllowedIncomingFrameSize(quint64(m_config.maxMessageSize));
+            conn->socket()->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageSize));
+        }
+    }
+    if (report.isEmpty())
+        report.append(QStringLiteral("nothing changed"));
+    return report;
+}
+
 void ChatServer::sweep()
 {
     m_moderation->sweep(m_config.roomIdleMs());

@@ -50,6 +50,9 @@ public:
     void setClock(std::function<qint64()> clock) { m_rooms.setClock(std::move(clock)); }
     // Runs the periodic sweep now: expired bans, idle rooms.
     void sweep();
+    // Applies new settings where that can be done live (limits, heartbeat, origins) and
+    // returns what changed, one line each: "applied KEY" or "needs a restart: KEY".
+    QStringList reconfigure(const ServerConfig &next);
     // The addresses a user is connected from, and how many connections they have.
     QStringList addressesOf(const QUuid &user) const;
     int connectionCount(const QUuid &user) const
@@ -123,7 +126,7 @@ private:
     void roomCreated(const Room &room) override;
     void banExpired(const Room &room, const Ban &ban) override;
 
-    const ServerConfig m_config;
+    ServerConfig m_config; // changed only by reconfigure()
     QElapsedTimer m_clock;
     UserDirectory m_users;
     RoomRegistry m_rooms;

@@ -50,6 +50,7 @@ private slots:
     void configFileProblemsStopTheStart_data();
     void configFileProblemsStopTheStart();
     void shippedExampleConfigIsValid();
+    void sighupReloadsTheConfigFile();
 
 private:
     // Starts the binary and waits for its listening line; returns the port (0 on failure).
@@ -304,6 +305,32 @@ void BinaryTest::shippedExampleConfigIsValid()
     QVERIFY(port != 0);
     TestClient client;
     QVERIFY(client.open(port));
+}
+
+void BinaryTest::sighupReloadsTheConfigFile()
+{
+    QFile ini(m_dataDir.filePath(QStringLiteral("reload.ini")));
+    QVERIFY(ini.open(QIODevice::WriteOnly));
+    ini.write("max-connections-per-address=1\n");
+    ini.close();
+    const quint16 port =
+        startServer({QStringLiteral("--no-gui"), QStringLiteral("--config"), ini.fileName()});
+    QVERIFY(port != 0);
+    TestClient first;
+    QVERIFY(first.open(port));
+
+    QVERIFY(ini.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    ini.write("max-connections-per-address=3\nlisten-backlog=2048\n");
+    ini.close();
+    ::kill(pid_t(m_process->processId()), SIGHUP);
+    QByteArray stderrText;
+    QTRY_VERIFY2((stderrText += m_process->readAllStandardError())
+                     .contains("needs a restart: listen-backlog"),
+                 stderrText.constData());
+    QVERIFY(stderrText.contains("applied max-connections-per-address"));
+    TestClient second; // the new per-address limit is live
+    QVERIFY(second.open(port));
+    QCOMPARE(m_process->state(), QProcess::Running);
 }
 
 QTEST_GUILESS_MAIN(BinaryTest)
