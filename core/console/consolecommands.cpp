@@ -444,6 +444,13 @@ ConsoleCommands::ConsoleCommands(ChatServer &server) : m_server(server)
             r.drainMessage = rest(args, 1);
             return r;
         });
+    add(QStringLiteral("watch"), QStringLiteral("watch [on|off]"),
+        QStringLiteral("stream joins, leaves, kicks, ban hits, floods (never message text)"), 0,
+        [this](const QStringList &args) {
+            const bool on = args.isEmpty() || args.at(0).toLower() != QLatin1StringView("off");
+            m_server.setWatching(on);
+            return ok(on ? QStringLiteral("watching") : QStringLiteral("not watching"));
+        });
     add(QStringLiteral("quit"), QStringLiteral("quit"),
         QStringLiteral("stop the server (clients are told, state is saved)"), 0,
         [](const QStringList &) {

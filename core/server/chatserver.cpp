@@ -136,6 +136,21 @@ void ChatServer::recordIncoming(const Connection &c, const QString &type, const 
     m_traffic.record(std::move(event));
 }
 
+void ChatServer::watch(const QString &what, const QUuid &room, const QUuid &user,
+                       const QString &detail)
+{
+    if (!m_watching)
+        return;
+    const User *who = m_users.find(user);
+    QStringList fields{QDateTime::currentDateTime().toString(Qt::ISODate), what,
+                       room.isNull() ? QStringLiteral("-") : room.toString(QUuid::WithoutBraces),
+                       user.isNull() ? QStringLiteral("-") : user.toString(QUuid::WithoutBraces),
+                       who ? textrules::printable(who->name, 32) : QStringLiteral("-")};
+    if (!detail.isEmpty())
+        fields.append(textrules::printable(detail, 80));
+    emit watchEvent(QStringLiteral("watch\t") + fields.join(QLatin1Char('\t')));
+}
+
 void ChatServer::feedWindow()
 {
     // Work only for what someone watches: a headless server builds nothing.
@@ -379,6 +394,7 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
 
     if (const Ban *ban = m_moderation->refusingBan(address)) {
         ++m_stats.bannedConnections;
+        watch(QStringLiteral("ban-hit"), QUuid(), QUuid(), address.toString());
         connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
         socket->close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("banned"));
         QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
@@ -568,8 +584,10 @@ void ChatServer::onGatewayFrame(Connection &c, const QByteArray &utf8)
 void ChatServer::onDisconnected(Connection *c)
 {
     const MemberId id = c->id();
-    if (c->slowDropped)
+    if (c->slowDropped) {
         ++m_stats.slowClientDrops;
+        watch(QStringLiteral("slow-client"), QUuid(), c->user, c->address().toString());
+    }
     if (QWebSocket *socket = c->socket())
         qCInfo(lcServer).noquote()
             << "close" << c->address().toString()
@@ -598,6 +616,7 @@ bool ChatServer::admit(Connection &c)
     }
     ++m_stats.rateLimited;
     if (++c.floodStrikes > m_config.burst()) {
+        watch(QStringLiteral("flood"), QUuid(), c.user, c.address().toString());
         c.closeWith(1008, QStringLiteral("flooding past the rate limit"),
                     m_config.slowClientGraceMs);
         return false;
@@ -760,6 +779,7 @@ void ChatServer::sweepHeartbeats()
     }
     for (Connection *c : std::as_const(dead)) {
         ++m_stats.heartbeatTimeouts;
+        watch(QStringLiteral("heartbeat-timeout"), QUuid(), c->user, c->address().toString());
         c->closeWith(4009, QStringLiteral("heartbeat timeout"), m_config.slowClientGraceMs);
     }
 }
@@ -823,6 +843,7 @@ void ChatServer::memberJoined(const Room &room, MemberId member)
 
 void ChatServer::participantEntered(const Room &room, const User &user)
 {
+    watch(QStringLiteral("enter"), room.id(), user.id);
     const bool admin = room.isAdmin(user.id);
     broadcast(
         room, [&] { return roomcodec::enter(room.id(), user, admin); },
@@ -837,6 +858,7 @@ void ChatServer::memberLeft(const Room &room, MemberId member, const QUuid &user
 
 void ChatServer::participantExited(const Room &room, const QUuid &user, ExitReason reason)
 {
+    watch(QStringLiteral("exit"), room.id(), user);
     const QString why = reason == ExitReason::Banned ? QStringLiteral("ban") : QString();
     broadcast(
         room, [&] { return roomcodec::exit(room.id(), user, why); },
@@ -906,6 +928,7 @@ void ChatServer::participantKicked(const Room &room, const QUuid &user,
                                    bool banned)
 {
     ++m_stats.kicks;
+    watch(banned ? QStringLiteral("ban") : QStringLiteral("kick"), room.id(), user, message);
     if (banned) {
         ++m_stats.bans;
         flushIdentities(); // a ban must find its user after a restart

@@ -53,6 +53,8 @@ public:
     // Applies new settings where that can be done live (limits, heartbeat, origins) and
     // returns what changed, one line each: "applied KEY" or "needs a restart: KEY".
     QStringList reconfigure(const ServerConfig &next);
+    void setWatching(bool watching) { m_watching = watching; }
+    bool isWatching() const { return m_watching; }
     // The addresses a user is connected from, and how many connections they have.
     QStringList addressesOf(const QUuid &user) const;
     int connectionCount(const QUuid &user) const
@@ -75,6 +77,9 @@ signals:
     // slice of traffic (at most 10 a second). Built only while something is connected.
     void snapshotReady(const roomkeeper::ServerSnapshot &snapshot);
     void trafficReady(const roomkeeper::TrafficBatch &batch);
+    // The console's "watch": one line per join, leave, kick, ban hit, flood, slow client
+    // or heartbeat timeout; never message text. Emitted only while watching is on.
+    void watchEvent(const QString &line);
 
 private:
     void onWebSocket(QWebSocket *socket, WireProtocol protocol);
@@ -147,6 +152,9 @@ private:
     QTimer m_windowTimer;
     int m_windowTicks = 0;
     TrafficRecorder m_traffic;
+    bool m_watching = false;
+    void watch(const QString &what, const QUuid &room, const QUuid &user,
+               const QString &detail = QString());
     QHash<QUuid, quint64> m_messagesByUser;
     void feedWindow();
     void recordIncoming(const Connection &c, const QString &type, const QUuid &room, int size,

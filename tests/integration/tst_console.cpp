@@ -24,6 +24,7 @@ private slots:
     void namesMustBeUnique();
     void badCommandsAreAnsweredAndChangeNothing();
     void addressBanEndsConnections();
+    void watchStreamsEventsButNoText();
     void closedStdinKeepsServing();
     void quitStopsGracefully();
 
@@ -92,7 +93,8 @@ void ConsoleTest::helpNamesEveryCommand()
         QStringLiteral("lock"),        QStringLiteral("unlock"),   QStringLiteral("mute"),
         QStringLiteral("unmute"),      QStringLiteral("limit"),    QStringLiteral("webhook"),
         QStringLiteral("admin"),       QStringLiteral("announce"), QStringLiteral("close"),
-        QStringLiteral("stats"),       QStringLiteral("quit"),     QStringLiteral("drain")};
+        QStringLiteral("stats"),       QStringLiteral("quit"),     QStringLiteral("drain"),
+        QStringLiteral("watch")};
     for (const QString &name : commands) {
         const bool listed = std::any_of(help.cbegin(), help.cend(), [&name](const QString &l) {
             return l.startsWith(name + QLatin1Char(' ')) || l.startsWith(name + QLatin1Char('\t'));
@@ -221,6 +223,31 @@ void ConsoleTest::addressBanEndsConnections()
              QStringLiteral("ok ") + banned.value(0).mid(7));
     TestClient later;
     QVERIFY(later.open(port));
+}
+
+void ConsoleTest::watchStreamsEventsButNoText()
+{
+    const quint16 port = start();
+    QVERIFY(port != 0);
+    const QString roomId = command(QStringLiteral("create lobby")).value(0).mid(3);
+    QCOMPARE(command(QStringLiteral("watch")).value(0), QStringLiteral("ok watching"));
+    TestClient dave;
+    QVERIFY(dave.open(port, QStringLiteral("name=dave")));
+    QVERIFY(dave.enter(roomId));
+    dave.send({{QStringLiteral("type"), QStringLiteral("message")},
+               {QStringLiteral("room_id"), roomId},
+               {QStringLiteral("content"), QStringLiteral("secret words")}});
+    QVERIFY(!dave.waitFor(QStringLiteral("message")).isEmpty());
+    dave.socket().close();
+    QVERIFY(dave.waitForDisconnect());
+    QByteArray out;
+    QTRY_VERIFY2((out += m_process->readAllStandardOutput()).contains("\texit\t"), out.constData());
+    QVERIFY(out.contains(QStringLiteral("watch\t").toUtf8()));
+    QVERIFY(out.contains(
+        (QStringLiteral("\tenter\t") + roomId + u'\t' + dave.userId() + QStringLiteral("\tdave"))
+            .toUtf8()));
+    QVERIFY(!out.contains("secret words"));
+    QCOMPARE(command(QStringLiteral("watch off")).value(0), QStringLiteral("ok not watching"));
 }
 
 void ConsoleTest::closedStdinKeepsServing()
