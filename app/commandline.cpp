@@ -145,7 +145,7 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
     const QCommandLineOption tlsCert(
         QStringLiteral("tls-cert"),
         QStringLiteral(
-            "PEM certificate for wss:// and https:// (not available in this version yet)."),
+            "PEM certificate: serve wss:// and https:// on the same port (with --tls-key)."),
         QStringLiteral("F"));
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
                                     QStringLiteral("PEM private key for --tls-cert."),
@@ -260,11 +260,12 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
             return result;
         }
     }
-    if (!options.tlsCert.isEmpty() || !options.tlsKey.isEmpty()) {
-        result.error =
-            QStringLiteral("--tls-cert/--tls-key: TLS is not available in this version yet");
+    if (options.tlsCert.isEmpty() != options.tlsKey.isEmpty()) {
+        result.error = QStringLiteral("--tls-cert and --tls-key go together");
         return result;
     }
+    options.config.tlsCertFile = options.tlsCert;
+    options.config.tlsKeyFile = options.tlsKey;
     result.options = options;
     return result;
 }

@@ -1,6 +1,5 @@
-// Roomkeeper: picks the mode (window or headless) before any QObject exists,
-// starts the network core on its own thread and wires the operator console to
-// it.
+// Roomkeeper: picks the mode (window or headless) before any QObject exists, starts the
+// network core on its own thread and wires the operator console to it.
 
 #include "commandline.h"
 #include "signalwatcher.h"
@@ -26,205 +25,190 @@ using namespace roomkeeper;
 namespace {
 
 // Thousands of connections need thousands of descriptors: take the hard limit.
-void raiseFileLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
-      limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
+void raiseFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
-void applyLogLevel(const QString &level) {
-  QString rules =
-      QStringLiteral("roomkeeper.*.debug=%1\n")
-          .arg(level == QLatin1StringView("debug") ? QStringLiteral("true")
-                                                   : QStringLiteral("false"));
-  if (level == QLatin1StringView("warning") ||
-      level == QLatin1StringView("error"))
-    rules += QStringLiteral("roomkeeper.*.info=false\n");
-  if (level == QLatin1StringView("error"))
-    rules += QStringLiteral("roomkeeper.*.warning=false\n");
-  QLoggingCategory::setFilterRules(rules);
-  qSetMessagePattern(QStringLiteral(
-      "%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
+void applyLogLevel(const QString &level)
+{
+    QString rules = QStringLiteral("roomkeeper.*.debug=%1\n")
+                        .arg(level == QLatin1StringView("debug") ? QStringLiteral("true")
+                                                                 : QStringLiteral("false"));
+    if (level == QLatin1StringView("warning") || level == QLatin1StringView("error"))
+        rules += QStringLiteral("roomkeeper.*.info=false\n");
+    if (level == QLatin1StringView("error"))
+        rules += QStringLiteral("roomkeeper.*.warning=false\n");
+    QLoggingCategory::setFilterRules(rules);
+    qSetMessagePattern(
+        QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
 }
 
-void printLine(FILE *stream, const QString &text) {
-  std::fputs(text.toLocal8Bit().constData(), stream);
-  std::fputc('\n', stream);
-  std::fflush(stream);
+void printLine(FILE *stream, const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stream);
+    std::fputc('\n', stream);
+    std::fflush(stream);
 }
 
 } // namespace
 
-int main(int argc, char **argv) {
-  raiseFileLimit();
-  QCoreApplication::setApplicationName(QStringLiteral("roomkeeper"));
-  QCoreApplication::setApplicationVersion(QStringLiteral(ROOMKEEPER_VERSION));
+int main(int argc, char **argv)
+{
+    raiseFileLimit();
+    QCoreApplication::setApplicationName(QStringLiteral("roomkeeper"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ROOMKEEPER_VERSION));
 
-  // The mode must be known before the application object exists, and a config
-  // file may choose it: parse everything first.
-  QStringList arguments;
-  for (int i = 0; i < argc; ++i)
-    arguments.append(QString::fromLocal8Bit(argv[i]));
-  const CommandLineResult parsed = parseCommandLine(arguments);
-  if (parsed.exitNow) {
-    std::fputs(parsed.output.toLocal8Bit().constData(), stdout);
-    return 0;
-  }
-  if (!parsed.options) {
-    printLine(stderr,
-              QStringLiteral("roomkeeper: %1 (see --help)").arg(parsed.error));
-    return 2;
-  }
-  const CommandLine &options = *parsed.options;
-  const bool gui = !options.noGui && displayAvailable();
-  std::unique_ptr<QCoreApplication> app;
-  if (gui)
-    app = std::make_unique<QApplication>(argc, argv);
-  else
-    app = std::make_unique<QCoreApplication>(argc, argv);
-  applyLogLevel(options.logLevel);
-  if (!options.noGui && !gui)
-    printLine(stderr,
-              QStringLiteral(
-                  "roomkeeper: no display (DISPLAY and WAYLAND_DISPLAY are "
-                  "unset); running headless"));
+    // The mode must be known before the application object exists, and a config file
+    // may choose it: parse everything first.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    const CommandLineResult parsed = parseCommandLine(arguments);
+    if (parsed.exitNow) {
+        std::fputs(parsed.output.toLocal8Bit().constData(), stdout);
+        return 0;
+    }
+    if (!parsed.options) {
+        printLine(stderr, QStringLiteral("roomkeeper: %1 (see --help)").arg(parsed.error));
+        return 2;
+    }
+    const CommandLine &options = *parsed.options;
+    const bool gui = !options.noGui && displayAvailable();
+    std::unique_ptr<QCoreApplication> app;
+    if (gui)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    applyLogLevel(options.logLevel);
+    if (!options.noGui && !gui)
+        printLine(stderr, QStringLiteral("roomkeeper: no display (DISPLAY and WAYLAND_DISPLAY are "
+                                         "unset); running headless"));
 
-  QThread coreThread;
-  coreThread.setObjectName(QStringLiteral("core"));
-  auto *server = new ChatServer(options.config);
-  server->moveToThread(&coreThread);
+    QThread coreThread;
+    coreThread.setObjectName(QStringLiteral("core"));
+    auto *server = new ChatServer(options.config);
+    server->moveToThread(&coreThread);
 
-  int exitCode = 0;
-  bool stopping = false;
-  const auto requestStop = [server, &stopping] {
-    if (stopping)
-      return;
-    stopping = true;
-    QMetaObject::invokeMethod(server, &ChatServer::shutdown,
-                              Qt::QueuedConnection);
-  };
+    int exitCode = 0;
+    bool stopping = false;
+    const auto requestStop = [server, &stopping] {
+        if (stopping)
+            return;
+        stopping = true;
+        QMetaObject::invokeMethod(server, &ChatServer::shutdown, Qt::QueuedConnection);
+    };
 
-  SignalWatcher signalWatcher;
-  QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested,
-                   app.get(), requestStop);
-  // SIGHUP: read the config file again (flags still win) and apply what can be
-  // live.
-  QObject::connect(
-      &signalWatcher, &SignalWatcher::reloadRequested, app.get(), [&, server] {
+    SignalWatcher signalWatcher;
+    QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, app.get(), requestStop);
+    // SIGHUP: read the config file again (flags still win) and apply what can be live.
+    QObject::connect(&signalWatcher, &SignalWatcher::reloadRequested, app.get(), [&, server] {
         if (options.configFile.isEmpty()) {
-          printLine(
-              stderr,
-              QStringLiteral("roomkeeper: SIGHUP: no --config file to reload"));
-          return;
+            printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: no --config file to reload"));
+            return;
         }
         const CommandLineResult again = parseCommandLine(arguments);
         if (!again.options) {
-          printLine(stderr, QStringLiteral(
-                                "roomkeeper: SIGHUP: config not reloaded: %1")
-                                .arg(again.error));
-          return;
+            printLine(
+                stderr,
+                QStringLiteral("roomkeeper: SIGHUP: config not reloaded: %1").arg(again.error));
+            return;
         }
         const ServerConfig next = again.options->config;
         QMetaObject::invokeMethod(server, [server, next, &app] {
-          const QStringList report = server->reconfigure(next);
-          QMetaObject::invokeMethod(app.get(), [report] {
-            for (const QString &line : report)
-              printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: ") + line);
-          });
+            const QStringList report = server->reconfigure(next);
+            QMetaObject::invokeMethod(app.get(), [report] {
+                for (const QString &line : report)
+                    printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: ") + line);
+            });
         });
-      });
+    });
 
-  QObject::connect(&coreThread, &QThread::started, server, &ChatServer::start);
-  QObject::connect(
-      server, &ChatServer::started, app.get(),
-      [](const QString &address, quint16 port) {
-        printLine(stdout,
-                  QStringLiteral(
-                      "roomkeeper: listening on ws://%1:%2 (room protocol /ws, "
-                      "gateway /gateway, web client /)")
-                      .arg(address)
-                      .arg(port));
-      });
-  QObject::connect(
-      server, &ChatServer::startFailed, app.get(), [&](const QString &reason) {
+    QObject::connect(&coreThread, &QThread::started, server, &ChatServer::start);
+    // With TLS the scheme is wss://; the rest of the line is the same for scripts.
+    const QString scheme = options.tlsCert.isEmpty() ? QStringLiteral("ws") : QStringLiteral("wss");
+    QObject::connect(server, &ChatServer::started, app.get(),
+                     [scheme](const QString &address, quint16 port) {
+                         printLine(stdout, QStringLiteral("roomkeeper: listening on %1://%2:%3 "
+                                                          "(room protocol /ws, gateway /gateway, "
+                                                          "web client /)")
+                                               .arg(scheme, address)
+                                               .arg(port));
+                     });
+    QObject::connect(server, &ChatServer::startFailed, app.get(), [&](const QString &reason) {
         printLine(stderr, QStringLiteral("roomkeeper: %1").arg(reason));
         exitCode = 1;
         coreThread.quit();
-      });
-  QObject::connect(server, &ChatServer::stopped, &coreThread, &QThread::quit);
-  QObject::connect(&coreThread, &QThread::finished, server,
-                   &QObject::deleteLater);
-  QObject::connect(&coreThread, &QThread::finished, app.get(),
-                   &QCoreApplication::quit);
-
-  // The stdin console: commands run on the core thread, answers print on this
-  // one.
-  ConsoleCommands commands(*server);
-  std::unique_ptr<StdinConsole> stdinConsole;
-  QTimer drainTimer;
-  int drainLeft = -1;
-  QString drainMessage;
-  const auto announceAll = [server](const QString &text) {
-    QMetaObject::invokeMethod(server, [server, text] {
-      server->moderation().announce(Actor::operatorConsole(), QUuid(), text);
     });
-  };
-  const std::function<void()> drainTick = [&] {
-    if (drainLeft <= 0) {
-      drainTimer.stop();
-      requestStop();
-      return;
-    }
-    if (drainLeft % 10 == 0 || drainLeft <= 5)
-      announceAll(QStringLiteral("The server stops in %1 s. %2")
-                      .arg(drainLeft)
-                      .arg(drainMessage));
-    --drainLeft;
-  };
-  QObject::connect(&drainTimer, &QTimer::timeout, app.get(), drainTick);
-  if (!gui) {
-    stdinConsole = std::make_unique<StdinConsole>();
-    QObject::connect(server, &ChatServer::watchEvent, app.get(),
-                     [](const QString &line) { StdinConsole::print({line}); });
-    QObject::connect(stdinConsole.get(), &StdinConsole::lineEntered, app.get(),
-                     [&, server](const QString &line) {
-                       QMetaObject::invokeMethod(server, [&, server, line] {
-                         const ConsoleCommands::Result result =
-                             commands.execute(line);
-                         QMetaObject::invokeMethod(app.get(), [&, result] {
-                           StdinConsole::print(result.lines);
-                           if (result.quit)
-                             requestStop();
-                           if (result.drainSeconds >= 0) {
-                             drainLeft = result.drainSeconds;
-                             drainMessage = result.drainMessage;
-                             drainTimer.start(1000);
-                             drainTick();
-                           }
+    QObject::connect(server, &ChatServer::stopped, &coreThread, &QThread::quit);
+    QObject::connect(&coreThread, &QThread::finished, server, &QObject::deleteLater);
+    QObject::connect(&coreThread, &QThread::finished, app.get(), &QCoreApplication::quit);
+
+    // The stdin console: commands run on the core thread, answers print on this one.
+    ConsoleCommands commands(*server);
+    std::unique_ptr<StdinConsole> stdinConsole;
+    QTimer drainTimer;
+    int drainLeft = -1;
+    QString drainMessage;
+    const auto announceAll = [server](const QString &text) {
+        QMetaObject::invokeMethod(server, [server, text] {
+            server->moderation().announce(Actor::operatorConsole(), QUuid(), text);
+        });
+    };
+    const std::function<void()> drainTick = [&] {
+        if (drainLeft <= 0) {
+            drainTimer.stop();
+            requestStop();
+            return;
+        }
+        if (drainLeft % 10 == 0 || drainLeft <= 5)
+            announceAll(
+                QStringLiteral("The server stops in %1 s. %2").arg(drainLeft).arg(drainMessage));
+        --drainLeft;
+    };
+    QObject::connect(&drainTimer, &QTimer::timeout, app.get(), drainTick);
+    if (!gui) {
+        stdinConsole = std::make_unique<StdinConsole>();
+        QObject::connect(server, &ChatServer::watchEvent, app.get(),
+                         [](const QString &line) { StdinConsole::print({line}); });
+        QObject::connect(stdinConsole.get(), &StdinConsole::lineEntered, app.get(),
+                         [&, server](const QString &line) {
+                             QMetaObject::invokeMethod(server, [&, server, line] {
+                                 const ConsoleCommands::Result result = commands.execute(line);
+                                 QMetaObject::invokeMethod(app.get(), [&, result] {
+                                     StdinConsole::print(result.lines);
+                                     if (result.quit)
+                                         requestStop();
+                                     if (result.drainSeconds >= 0) {
+                                         drainLeft = result.drainSeconds;
+                                         drainMessage = result.drainMessage;
+                                         drainTimer.start(1000);
+                                         drainTick();
+                                     }
+                                 });
+                             });
                          });
-                       });
-                     });
-  }
+    }
 
-  std::unique_ptr<MainWindow> window;
-  if (gui) {
-    QApplication::setQuitOnLastWindowClosed(false);
-    window = std::make_unique<MainWindow>();
-    QObject::connect(server, &ChatServer::started, window.get(),
-                     &MainWindow::setListening);
-    QObject::connect(server, &ChatServer::statsUpdated, window.get(),
-                     &MainWindow::showStats);
-    QObject::connect(window.get(), &MainWindow::stopRequested, app.get(),
-                     requestStop);
-    window->show();
-  }
+    std::unique_ptr<MainWindow> window;
+    if (gui) {
+        QApplication::setQuitOnLastWindowClosed(false);
+        // The window queues its actions to the server and takes its feed (snapshots,
+        // traffic) from it; it outlives the core thread (joined below).
+        window = std::make_unique<MainWindow>(server);
+        QObject::connect(server, &ChatServer::started, window.get(), &MainWindow::setListening);
+        QObject::connect(server, &ChatServer::statsUpdated, window.get(), &MainWindow::showStats);
+        QObject::connect(window.get(), &MainWindow::stopRequested, app.get(), requestStop);
+        window->show();
+    }
 
-  coreThread.start();
-  const int loopCode = app->exec();
-  coreThread.quit();
-  coreThread.wait();
-  return exitCode != 0 ? exitCode : loopCode;
+    coreThread.start();
+    const int loopCode = app->exec();
+    coreThread.quit();
+    coreThread.wait();
+    return exitCode != 0 ? exitCode : loopCode;
 }

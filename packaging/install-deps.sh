@@ -6,9 +6,9 @@
 set -eu
 
 packages="build-essential cmake ninja-build pkg-config qt6-base-dev qt6-websockets-dev
-libqt6sql6-sqlite qt6-qpa-plugins libgl-dev fonts-dejavu-core file"
+libqt6sql6-sqlite qt6-qpa-plugins libgl-dev fonts-dejavu-core file libqrencode-dev"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages clang-format chromium nodejs$(command -v npm >/dev/null 2>&1 || echo " npm")"
+    packages="$packages clang-format openssl chromium nodejs$(command -v npm >/dev/null 2>&1 || echo " npm")"
 fi
 
 missing=""

@@ -3,7 +3,11 @@
 #include "httprequesthead.h"
 #include "httpresponder.h"
 
+#include <QFile>
 #include <QLoggingCategory>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
@@ -21,13 +25,17 @@ constexpr const char *HandedOffProperty = "roomkeeperHandedOff";
 
 Listener::Listener(const ServerConfig &config, QObject *parent)
     : QObject(parent), m_config(config),
+      m_tcp(config.tlsCertFile.isEmpty() ? std::make_unique<QTcpServer>()
+                                         : std::make_unique<QSslServer>()),
       m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode)
 {
-    m_tcp.setListenBacklogSize(config.listenBacklog);
-    m_tcp.setMaxPendingConnections(config.listenBacklog);
+    m_tcp->setListenBacklogSize(config.listenBacklog);
+    m_tcp->setMaxPendingConnections(config.listenBacklog);
     m_ws.setMaxPendingConnections(config.listenBacklog);
     m_ws.setHandshakeTimeout(config.handshakeTimeoutMs);
-    connect(&m_tcp, &QTcpServer::newConnection, this, &Listener::acceptPending);
+    // A QSslServer announces a connection when TCP accepts it but hands it out only after
+    // the TLS handshake, with pendingConnectionAvailable.
+    connect(m_tcp.get(), &QTcpServer::pendingConnectionAvailable, this, &Listener::acceptPending);
     connect(&m_ws, &QWebSocketServer::newConnection, this, &Listener::takeUpgraded);
 }
 
@@ -42,23 +50,55 @@ Listener::~Listener()
         delete socket;
     }
     m_ws.close();
-    m_tcp.close();
+    m_tcp->close();
 }
 
 bool Listener::listen()
 {
-    return m_tcp.listen(m_config.listenAddress, m_config.port);
+    if (auto *tls = qobject_cast<QSslServer *>(m_tcp.get())) {
+        // wss:// and https:// on the same port: TLS first, then the same routing.
+        QFile certFile(m_config.tlsCertFile);
+        QFile keyFile(m_config.tlsKeyFile);
+        if (!certFile.open(QIODevice::ReadOnly)) {
+            m_error = QStringLiteral("cannot read TLS certificate %1").arg(m_config.tlsCertFile);
+            return false;
+        }
+        if (!keyFile.open(QIODevice::ReadOnly)) {
+            m_error = QStringLiteral("cannot read TLS key %1").arg(m_config.tlsKeyFile);
+            return false;
+        }
+        const QList<QSslCertificate> chain = QSslCertificate::fromDevice(&certFile, QSsl::Pem);
+        const QByteArray keyPem = keyFile.readAll();
+        QSslKey key(keyPem, QSsl::Rsa, QSsl::Pem);
+        if (key.isNull())
+            key = QSslKey(keyPem, QSsl::Ec, QSsl::Pem);
+        if (chain.isEmpty()) {
+            m_error = QStringLiteral("no PEM certificate in %1").arg(m_config.tlsCertFile);
+            return false;
+        }
+        if (key.isNull()) {
+            m_error = QStringLiteral("no PEM RSA or EC private key in %1").arg(m_config.tlsKeyFile);
+            return false;
+        }
+        QSslConfiguration tlsConfig = QSslConfiguration::defaultConfiguration();
+        tlsConfig.setLocalCertificateChain(chain);
+        tlsConfig.setPrivateKey(key);
+        tlsConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        tls->setSslConfiguration(tlsConfig);
+        tls->setHandshakeTimeout(m_config.handshakeTimeoutMs);
+    }
+    return m_tcp->listen(m_config.listenAddress, m_config.port);
 }
 
 void Listener::close()
 {
-    m_tcp.close();
+    m_tcp->close();
     m_ws.close();
 }
 
 void Listener::acceptPending()
 {
-    while (QTcpSocket *socket = m_tcp.nextPendingConnection()) {
+    while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
         if (m_sniffing >= m_config.maxConcurrentHandshakes) {
             qCDebug(lcNet) << "too many handshakes in progress; refusing" << socket->peerAddress();
             socket->abort();
@@ -68,6 +108,10 @@ void Listener::acceptPending()
         ++m_sniffing;
         socket->setProperty(SniffingProperty, true);
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });
+        // Through TLS, the request may have arrived with the handshake: read it now.
+        if (socket->bytesAvailable() > 0)
+            QMetaObject::invokeMethod(
+                this, [this, socket] { readHead(socket); }, Qt::QueuedConnection);
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
             forget(socket);
             socket->deleteLater();

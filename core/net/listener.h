@@ -9,6 +9,7 @@
 #include <QWebSocketServer>
 
 #include <functional>
+#include <memory>
 
 class QTcpSocket;
 class QWebSocket;
@@ -32,9 +33,10 @@ public:
     ~Listener() override;
 
     bool listen();
-    QString errorString() const { return m_tcp.errorString(); }
-    QHostAddress address() const { return m_tcp.serverAddress(); }
-    quint16 port() const { return m_tcp.serverPort(); }
+    QString errorString() const { return m_error.isEmpty() ? m_tcp->errorString() : m_error; }
+    QHostAddress address() const { return m_tcp->serverAddress(); }
+    quint16 port() const { return m_tcp->serverPort(); }
+    bool isTls() const { return !m_config.tlsCertFile.isEmpty(); }
     void close();
     int handshakesInProgress() const { return m_sniffing; }
     // While paused, upgrades are answered 503; plain HTTP (/healthz, /metrics) still works.
@@ -59,7 +61,8 @@ private:
     void takeUpgraded();
 
     const ServerConfig &m_config;
-    QTcpServer m_tcp;
+    std::unique_ptr<QTcpServer> m_tcp; // a QSslServer with --tls-cert
+    QString m_error;
     QWebSocketServer m_ws;
     int m_sniffing = 0;
     bool m_acceptingUpgrades = true;

@@ -179,6 +179,8 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
     restart(next.dataDir != m_config.dataDir, "data-dir");
     restart(next.listenBacklog != m_config.listenBacklog, "listen-backlog");
     restart(next.handshakeTimeoutMs != m_config.handshakeTimeoutMs, "handshake-timeout");
+    restart(next.tlsCertFile != m_config.tlsCertFile || next.tlsKeyFile != m_config.tlsKeyFile,
+            "tls-cert/tls-key");
 
     const auto applied = [&report](bool differs, const char *key) {
         if (differs)
@@ -208,6 +210,8 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
     taken.dataDir = m_config.dataDir;
     taken.listenBacklog = m_config.listenBacklog;
     taken.handshakeTimeoutMs = m_config.handshakeTimeoutMs;
+    taken.tlsCertFile = m_config.tlsCertFile;
+    taken.tlsKeyFile = m_config.tlsKeyFile;
     m_config = taken;
     m_rooms.setMaxContent(m_config.maxContent);
     if (heartbeat)

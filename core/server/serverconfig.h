@@ -30,6 +30,8 @@ struct ServerConfig
     int listenBacklog = 1024;
     int slowClientGraceMs = 1000; // after a close frame, abort() after this long
     QStringList allowedOrigins;
+    QString tlsCertFile; // PEM; with tlsKeyFile, serve wss:// and https://
+    QString tlsKeyFile;
     int sweepIntervalMs = 30000;         // expired bans and idle rooms
     qint64 roomIdleExpiryMsOverride = 0; // tests: idle expiry in ms instead of hours
 

@@ -19,13 +19,13 @@ struct ParticipantSnapshot
     QString color;
     bool admin = false;
     bool creator = false;
-    QString addresses;   // comma-separated
-    QString protocols;   // "ws", "gateway" or "ws,gateway"
+    QString addresses; // comma-separated
+    QString protocols; // "ws", "gateway" or "ws,gateway"
     int connections = 0;
     qint64 connectedSinceMs = 0; // UNIX ms, earliest connection
     quint64 messagesSent = 0;
-    int roundTripMs = -1;        // last heartbeat round trip, -1 = not measured yet
-    qint64 queuedBytes = 0;      // outbound bytes waiting, all connections
+    int roundTripMs = -1;   // last heartbeat round trip, -1 = not measured yet
+    qint64 queuedBytes = 0; // outbound bytes waiting, all connections
 };
 
 struct RoomSnapshot

@@ -17,7 +17,10 @@ void TrafficRecorder::record(TrafficEvent event)
     m_batch.events.append(std::move(event));
 }
 
-TrafficBatch TrafficRecorder::take() { return std::exchange(m_batch, TrafficBatch()); }
+TrafficBatch TrafficRecorder::take()
+{
+    return std::exchange(m_batch, TrafficBatch());
+}
 
 QString TrafficRecorder::summarize(const QString &text)
 {

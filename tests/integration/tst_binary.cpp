@@ -1,11 +1,14 @@
 // The real roomkeeper binary, as scripts and people run it: flags, the listening line,
 // headless fallback and graceful shutdown on SIGINT/SIGTERM.
 
+#include "rawclient.h"
 #include "testclient.h"
 
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -51,6 +54,7 @@ private slots:
     void configFileProblemsStopTheStart();
     void shippedExampleConfigIsValid();
     void sighupReloadsTheConfigFile();
+    void tlsServesWssAndHttps();
 
 private:
     // Starts the binary and waits for its listening line; returns the port (0 on failure).
@@ -168,11 +172,9 @@ void BinaryTest::badFlagsExitWithUsageError_data()
     QTest::newRow("bad log level")
         << QStringList{QStringLiteral("--log-level"), QStringLiteral("loud")}
         << QStringLiteral("--log-level");
-    QTest::newRow("tls not yet") << QStringList{QStringLiteral("--tls-cert"),
-                                                QStringLiteral("c.pem"),
-                                                QStringLiteral("--tls-key"),
-                                                QStringLiteral("k.pem")}
-                                 << QStringLiteral("not available");
+    QTest::newRow("tls cert without key")
+        << QStringList{QStringLiteral("--tls-cert"), QStringLiteral("c.pem")}
+        << QStringLiteral("go together");
 }
 
 void BinaryTest::badFlagsExitWithUsageError()
@@ -331,6 +333,60 @@ void BinaryTest::sighupReloadsTheConfigFile()
     TestClient second; // the new per-address limit is live
     QVERIFY(second.open(port));
     QCOMPARE(m_process->state(), QProcess::Running);
+}
+
+void BinaryTest::tlsServesWssAndHttps()
+{
+    // A self-signed certificate made for this test.
+    const QString cert = m_dataDir.filePath(QStringLiteral("cert.pem"));
+    const QString key = m_dataDir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
+                   key, QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("2"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1")});
+    QVERIFY2(openssl.waitForFinished(30000) && openssl.exitCode() == 0,
+             openssl.readAllStandardError().constData());
+
+    m_process->setProcessEnvironment(headlessEnvironment());
+    m_process->start(QStringLiteral(ROOMKEEPER_BINARY),
+                     {QStringLiteral("--no-gui"), QStringLiteral("--port"), QStringLiteral("0"),
+                      QStringLiteral("--listen"), QStringLiteral("127.0.0.1"),
+                      QStringLiteral("--data-dir"), m_dataDir.path(), QStringLiteral("--tls-cert"),
+                      cert, QStringLiteral("--tls-key"), key});
+    QVERIFY(QTest::qWaitFor([this] { return m_process->canReadLine(); }, 10000));
+    const QString line = QString::fromUtf8(m_process->readLine()).trimmed();
+    const QRegularExpressionMatch match =
+        QRegularExpression(
+            QStringLiteral("^roomkeeper: listening on wss://127\\.0\\.0\\.1:([0-9]+) "))
+            .match(line);
+    QVERIFY2(match.hasMatch(), qPrintable(line));
+    const quint16 port = quint16(match.captured(1).toUInt());
+
+    QSslConfiguration trustAll = QSslConfiguration::defaultConfiguration();
+    trustAll.setPeerVerifyMode(QSslSocket::VerifyNone);
+
+    TestClient client;
+    client.socket().setSslConfiguration(trustAll);
+    QVERIFY(client.openRaw(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg(port))));
+    QVERIFY(!client.waitFor(QStringLiteral("session")).isEmpty());
+
+    QSslSocket https;
+    https.setSslConfiguration(trustAll);
+    https.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    QVERIFY(https.waitForEncrypted(5000));
+    https.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray answer;
+    QTRY_VERIFY((answer += https.readAll()).endsWith("\r\n\r\nok\n"));
+    QVERIFY(answer.startsWith("HTTP/1.1 200 "));
+
+    // Plain HTTP on a TLS port is not served.
+    RawClient plain;
+    QVERIFY(plain.connectTo(port));
+    plain.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QVERIFY(plain.waitForDisconnected(5000));
+    QVERIFY(!plain.buffered().contains("200"));
 }
 
 QTEST_GUILESS_MAIN(BinaryTest)

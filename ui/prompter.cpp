@@ -1,0 +1,7 @@
+#include "prompter.h"
+
+namespace roomkeeper {
+
+Prompter::~Prompter() = default;
+
+} // namespace roomkeeper
