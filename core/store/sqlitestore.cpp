@@ -96,6 +96,7 @@ bool SqliteStore::exec(const QString &sql)
 
 QString SqliteStore::open()
 {
+    m_lastError.clear(); // a read attempted before opening must not count against it
     if (m_path != QLatin1StringView(":memory:")) {
         const QFileInfo file(m_path);
         if (!QDir().mkpath(file.absolutePath()))
