@@ -105,6 +105,8 @@ void Listener::acceptPending()
             socket->deleteLater();
             continue;
         }
+        // Chat frames are small and latency matters more than packet count.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         ++m_sniffing;
         socket->setProperty(SniffingProperty, true);
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });

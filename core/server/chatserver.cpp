@@ -381,27 +381,26 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
     const QHostAddress address = socket->peerAddress();
     const bool full = qsizetype(m_config.maxConnections) <= m_connections.size();
     const bool addressFull = m_perAddress.value(address) >= m_config.maxConnectionsPerAddress;
-    if (m_shuttingDown || full || addressFull) {
-        if (!m_shuttingDown)
-            ++m_stats.refusedConnections;
+    // A socket we will not serve: its close code, then abort() if it does not go.
+    const auto turnAway = [this, socket](int code, const QString &reason) {
         connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-        if (m_shuttingDown)
-            socket->close(QWebSocketProtocol::CloseCodeGoingAway,
-                          QStringLiteral("server shutting down"));
-        else
-            socket->close(QWebSocketProtocol::CloseCode(4013),
-                          addressFull ? QStringLiteral("too many connections from your address")
-                                      : QStringLiteral("too many connections"));
+        socket->close(QWebSocketProtocol::CloseCode(code), reason);
         QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
+    };
+    if (m_shuttingDown) {
+        turnAway(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
         return;
     }
-
+    if (full || addressFull) {
+        ++m_stats.refusedConnections;
+        turnAway(4013, addressFull ? QStringLiteral("too many connections from your address")
+                                   : QStringLiteral("too many connections"));
+        return;
+    }
     if (const Ban *ban = m_moderation->refusingBan(address)) {
         ++m_stats.bannedConnections;
         watch(QStringLiteral("ban-hit"), QUuid(), QUuid(), address.toString());
-        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-        socket->close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("banned"));
-        QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
+        turnAway(4003, QStringLiteral("banned"));
         qCInfo(lcServer).noquote()
             << "refused" << address.toString() << "by address ban" << ban->addressText();
         return;
@@ -505,11 +504,8 @@ void ChatServer::refuse(Connection &c, const Refusal &refusal, const QString &re
 
 void ChatServer::onGatewayFrame(Connection &c, const QByteArray &utf8)
 {
-    if (c.isClosing())
+    if (!countIncoming(c, utf8))
         return;
-    ++c.framesIn;
-    ++m_stats.framesIn;
-    m_stats.bytesIn += quint64(utf8.size());
     const ParsedGatewayFrame parsed = gatewaycodec::parse(utf8);
     if (const Refusal *bad = std::get_if<Refusal>(&parsed)) {
         if (admit(c))
@@ -634,13 +630,20 @@ bool ChatServer::admit(Connection &c)
     return false;
 }
 
-void ChatServer::onRoomFrame(Connection &c, const QByteArray &utf8)
+bool ChatServer::countIncoming(Connection &c, const QByteArray &utf8)
 {
     if (c.isClosing())
-        return;
+        return false; // frames after a kick, a ban or a close decision are not acted on
     ++c.framesIn;
     ++m_stats.framesIn;
     m_stats.bytesIn += quint64(utf8.size());
+    return true;
+}
+
+void ChatServer::onRoomFrame(Connection &c, const QByteArray &utf8)
+{
+    if (!countIncoming(c, utf8))
+        return;
     const ParsedRoomFrame parsed = roomcodec::parse(utf8);
     if (const auto *bad = std::get_if<RoomFrameError>(&parsed)) {
         if (admit(c))

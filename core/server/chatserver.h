@@ -84,6 +84,8 @@ signals:
 private:
     void onWebSocket(QWebSocket *socket, WireProtocol protocol);
     void onDisconnected(Connection *connection);
+    // Counts a frame in; false when the connection is closing and the frame is ignored.
+    bool countIncoming(Connection &connection, const QByteArray &utf8);
     void onRoomFrame(Connection &connection, const QByteArray &utf8);
     void handleRoomRequest(Connection &connection, const RoomRequest &request);
     void onGatewayFrame(Connection &connection, const QByteArray &utf8);
