@@ -81,6 +81,24 @@ bool displayAvailable()
 
 namespace {
 
+// The keys a config file (or the saved settings) may hold: the flags' names.
+QStringList knownSettings()
+{
+    QStringList known = {QStringLiteral("no-gui"),   QStringLiteral("listen"),
+                         QStringLiteral("data-dir"), QStringLiteral("tls-cert"),
+                         QStringLiteral("tls-key"),  QStringLiteral("allow-origin"),
+                         QStringLiteral("log-level")};
+    for (const IntFlag &flag : intFlags)
+        known.append(QString::fromLatin1(flag.name));
+    return known;
+}
+
+QStringList settingValues(const QVariant &value)
+{
+    return value.metaType().id() == QMetaType::QStringList ? value.toStringList()
+                                                           : QStringList{value.toString()};
+}
+
 // Reads an INI file whose keys are the flag names. Unknown keys and unreadable files are
 // errors: a typo in a config file must not be silently ignored.
 QHash<QString, QStringList> readConfigFile(const QString &path, QString *problem)
@@ -95,31 +113,35 @@ QHash<QString, QStringList> readConfigFile(const QString &path, QString *problem
         *problem = QStringLiteral("config file %1 cannot be read (not valid INI)").arg(path);
         return values;
     }
-    static const QStringList notInFile = {QStringLiteral("config"), QStringLiteral("help"),
-                                          QStringLiteral("version"), QStringLiteral("h")};
-    QStringList known = {QStringLiteral("no-gui"),   QStringLiteral("listen"),
-                         QStringLiteral("data-dir"), QStringLiteral("tls-cert"),
-                         QStringLiteral("tls-key"),  QStringLiteral("allow-origin"),
-                         QStringLiteral("log-level")};
-    for (const IntFlag &flag : intFlags)
-        known.append(QString::fromLatin1(flag.name));
+    const QStringList known = knownSettings();
     for (const QString &key : ini.allKeys()) {
         const QString name = key.startsWith(QLatin1StringView("General/")) ? key.mid(8) : key;
-        if (!known.contains(name) || notInFile.contains(name)) {
+        if (!known.contains(name)) {
             *problem = QStringLiteral("config file %1: unknown setting '%2'").arg(path, name);
             return values;
         }
-        const QVariant value = ini.value(key);
-        values.insert(name, value.metaType().id() == QMetaType::QStringList
-                                ? value.toStringList()
-                                : QStringList{value.toString()});
+        values.insert(name, settingValues(ini.value(key)));
     }
     return values;
 }
 
 } // namespace
 
-CommandLineResult parseCommandLine(const QStringList &arguments)
+QHash<QString, QStringList> readSavedSettings()
+{
+    QHash<QString, QStringList> values;
+    QSettings settings(QStringLiteral("roomkeeper"), QStringLiteral("roomkeeper"));
+    settings.beginGroup(QStringLiteral("server"));
+    const QStringList known = knownSettings();
+    for (const QString &key : settings.childKeys()) {
+        if (known.contains(key))
+            values.insert(key, settingValues(settings.value(key)));
+    }
+    return values;
+}
+
+CommandLineResult parseCommandLine(const QStringList &arguments,
+                                   const QHash<QString, QStringList> &saved)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -189,16 +211,19 @@ CommandLineResult parseCommandLine(const QStringList &arguments)
         return result;
     }
 
-    // Settings come from the config file, key by key named as the flags; flags win.
-    QHash<QString, QStringList> values;
+    // Settings come from the saved settings, then the config file, key by key named as
+    // the flags; each overrides the one before, and flags win.
+    QHash<QString, QStringList> values = saved;
     const QString configPath = parser.value(configFile);
     if (!configPath.isEmpty()) {
         QString problem;
-        values = readConfigFile(configPath, &problem);
+        const QHash<QString, QStringList> fromFile = readConfigFile(configPath, &problem);
         if (!problem.isEmpty()) {
             result.error = problem;
             return result;
         }
+        for (auto it = fromFile.cbegin(); it != fromFile.cend(); ++it)
+            values.insert(it.key(), it.value());
     }
     for (const QString &name : parser.optionNames()) {
         if (name != QLatin1StringView("config"))

@@ -2,6 +2,7 @@
 
 #include "server/serverconfig.h"
 
+#include <QHash>
 #include <QString>
 #include <QStringList>
 
@@ -30,8 +31,16 @@ struct CommandLineResult
     QString error;
 };
 
-// Parses the arguments, argv[0] first.
-CommandLineResult parseCommandLine(const QStringList &arguments);
+// Parses the arguments, argv[0] first. 'saved' holds values below the --config file and
+// the flags (the window's saved settings, readSavedSettings()), keyed by flag name.
+// Precedence: flags > --config file > saved > built-in defaults.
+CommandLineResult parseCommandLine(const QStringList &arguments,
+                                   const QHash<QString, QStringList> &saved = {});
+
+// The server settings saved by the operator window (Server → Settings…): QSettings
+// "roomkeeper"/"roomkeeper", group "server", keys named as the flags. Keys that are not
+// settings are left out.
+QHash<QString, QStringList> readSavedSettings();
 
 // Whether the GUI can run: a display, or a Qt platform chosen explicitly.
 bool displayAvailable();

@@ -72,7 +72,9 @@ int main(int argc, char **argv)
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
-    const CommandLineResult parsed = parseCommandLine(arguments);
+    // The window's saved settings (Server → Settings…) lie under the --config file and
+    // the flags.
+    const CommandLineResult parsed = parseCommandLine(arguments, readSavedSettings());
     if (parsed.exitNow) {
         std::fputs(parsed.output.toLocal8Bit().constData(), stdout);
         return 0;
@@ -115,7 +117,7 @@ int main(int argc, char **argv)
             printLine(stderr, QStringLiteral("roomkeeper: SIGHUP: no --config file to reload"));
             return;
         }
-        const CommandLineResult again = parseCommandLine(arguments);
+        const CommandLineResult again = parseCommandLine(arguments, readSavedSettings());
         if (!again.options) {
             printLine(
                 stderr,
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
         // The window queues its actions to the server and takes its feed (snapshots,
         // traffic) from it; it outlives the core thread (joined below).
         window = std::make_unique<MainWindow>(server);
+        window->setServerConfig(options.config);
         QObject::connect(server, &ChatServer::started, window.get(), &MainWindow::setListening);
         QObject::connect(server, &ChatServer::statsUpdated, window.get(), &MainWindow::showStats);
         QObject::connect(window.get(), &MainWindow::stopRequested, app.get(), requestStop);

@@ -9,6 +9,7 @@
 #include "icons.h"
 #include "participantsmodel.h"
 #include "roomsmodel.h"
+#include "settingsdialog.h"
 #include "trafficchart.h"
 #include "trafficfiltermodel.h"
 #include "trafficmodel.h"
@@ -518,6 +519,11 @@ void MainWindow::buildActions()
             QString(), QStringLiteral("Hide people's addresses and ids while the screen is shown"));
     m_presenter->setCheckable(true);
     connect(m_presenter, &QAction::toggled, this, &MainWindow::setPresenterMode);
+    connect(add("actionSettings", QStringLiteral("Se&ttings…"),
+                QKeySequence(Qt::CTRL | Qt::Key_Comma), QString(),
+                QStringLiteral("Port, listen address, limits, heartbeat, data directory; saved "
+                               "for the next start, limits applied at once")),
+            &QAction::triggered, this, &MainWindow::openSettings);
     connect(add("actionQuit", QStringLiteral("&Stop hosting and quit"), QKeySequence::Quit,
                 QStringLiteral("quit"), QStringLiteral("Tell everyone, save state and stop")),
             &QAction::triggered, this, &MainWindow::requestStop);
@@ -563,6 +569,8 @@ void MainWindow::buildMenus()
     server->addSeparator();
     server->addAction(m_pauseAccepting);
     server->addAction(m_presenter);
+    server->addSeparator();
+    server->addAction(a("actionSettings"));
     server->addSeparator();
     server->addAction(a("actionQuit"));
 
@@ -1525,6 +1533,78 @@ void MainWindow::runCommand()
         return;
     }
     m_link->runCommand(*line);
+}
+
+void MainWindow::openSettings()
+{
+    if (m_settingsDialog) {
+        m_settingsDialog->raise();
+        m_settingsDialog->activateWindow();
+        return;
+    }
+    m_settingsDialog = new SettingsDialog(m_serverConfig, this);
+    m_settingsDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_settingsDialog, &QDialog::accepted, this, [this] {
+        if (m_settingsDialog)
+            applySettings(m_settingsDialog->config());
+    });
+    m_settingsDialog->open();
+}
+
+void MainWindow::applySettings(const ServerConfig &next)
+{
+    saveServerSettings(next);
+    m_serverConfig = next;
+    ChatServer *server = m_link->server();
+    if (!server) {
+        showSettingsReport({});
+        return;
+    }
+    // As CoreLink does: run on the core thread, answer on this one. The window outlives
+    // the core's event processing (app/main.cpp joins the core thread first).
+    const QPointer<MainWindow> self(this);
+    QMetaObject::invokeMethod(
+        server,
+        [server, next, self] {
+            const QStringList report = server->reconfigure(next);
+            if (!self)
+                return;
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, report] {
+                    if (self)
+                        self->showSettingsReport(report);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::showSettingsReport(const QStringList &report)
+{
+    QStringList applied;
+    QStringList restart;
+    for (const QString &line : report) {
+        if (line.startsWith(QLatin1StringView("applied ")))
+            applied.append(line.mid(8));
+        else if (line.startsWith(QLatin1StringView("needs a restart: ")))
+            restart.append(line.mid(17));
+    }
+    QStringList sentences;
+    if (!m_link->server())
+        sentences.append(QStringLiteral("Saved; not hosting, so nothing was applied."));
+    else if (report.isEmpty())
+        sentences.append(QStringLiteral("Saved; nothing changed."));
+    if (!applied.isEmpty())
+        sentences.append(QStringLiteral("Applied: %1.").arg(applied.join(QStringLiteral(", "))));
+    if (!restart.isEmpty())
+        sentences.append(QStringLiteral("Needs a restart of Roomkeeper: %1.")
+                             .arg(restart.join(QStringLiteral(", "))));
+    const QString text = sentences.join(QLatin1Char(' '));
+    qCInfo(lcUi).noquote() << "settings:" << text;
+    statusBar()->showMessage(QStringLiteral("Settings: %1").arg(text), 8000);
+    m_prompter->inform(this, QStringLiteral("Settings"), text);
+    emit settingsApplied(report);
 }
 
 void MainWindow::exportBans()

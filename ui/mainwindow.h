@@ -1,6 +1,7 @@
 #pragma once
 
 #include "prompter.h"
+#include "settingsdialog.h"
 
 #include "domain/ban.h"
 #include "domain/errorcode.h"
@@ -84,6 +85,13 @@ public:
     HeaderStrip *header() const { return m_header; }
     CoreLink *coreLink() const { return m_link; }
 
+    // The settings the server runs with (app/main.cpp sets them), edited by Server →
+    // Settings…; after the dialog they are what was chosen, restart-only ones included.
+    void setServerConfig(const ServerConfig &config) { m_serverConfig = config; }
+    const ServerConfig &serverConfig() const { return m_serverConfig; }
+    // The settings dialog opened by Server → Settings… while it is open (tests fill it).
+    SettingsDialog *settingsDialog() const { return m_settingsDialog; }
+
     QUuid selectedRoom() const;
     QList<QUuid> selectedParticipants() const;
     // Selects in the views, as a click would.
@@ -99,12 +107,20 @@ public slots:
     void applyAudit(const QList<roomkeeper::AuditEntry> &entries);
     // Asks the core for the ban list and the audit trail (also done every few seconds).
     void refreshLists();
+    // Server → Settings…: opens the settings dialog (not modal); OK calls applySettings().
+    void openSettings();
+    // Saves 'next' as the window's server settings (QSettings "server" group), has the core
+    // apply what it can live (ChatServer::reconfigure on its thread) and tells the
+    // operator what was applied and what needs a restart; settingsApplied() follows.
+    void applySettings(const roomkeeper::ServerConfig &next);
 
 signals:
     // The operator chose to stop hosting (closing the window, or Quit).
     void stopRequested();
     // An action came back from the core: done, or refused with 'message'.
     void actionFinished(const QString &what, bool ok, const QString &message);
+    // The core's answer to applySettings(): "applied KEY" / "needs a restart: KEY" lines.
+    void settingsApplied(const QStringList &report);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -129,6 +145,7 @@ private:
     void notify(const QString &kind, const QString &title, const QString &text);
     void onActionDone(const QString &what, const QString &command, bool ok, const QString &message);
     void requestStop();
+    void showSettingsReport(const QStringList &report);
 
     // The selected room and people, as the last snapshot has them.
     const RoomSnapshot *currentRoom() const;
@@ -202,6 +219,9 @@ private:
     QAction *m_pauseAccepting = nullptr;
     QAction *m_pauseTraffic = nullptr;
     QAction *m_presenter = nullptr;
+
+    ServerConfig m_serverConfig;
+    QPointer<SettingsDialog> m_settingsDialog;
 
     ServerSnapshot m_snapshot;
     std::optional<ServerStats> m_lastStats;
