@@ -1245,6 +1245,14 @@ void MainWindow::liftBan()
          [room, user](ModerationService &m) { return m.unban(console, room, user); });
 }
 
+void MainWindow::sendRoomUpdate(const RoomSnapshot &room, const RoomUpdate &update,
+                                const QString &description, const QString &command)
+{
+    send(description, command, [roomId = room.id, update](ModerationService &m) {
+        return m.update(console, roomId, update);
+    });
+}
+
 void MainWindow::setRoomLocked(bool locked)
 {
     const RoomSnapshot *room = currentRoom();
@@ -1252,13 +1260,11 @@ void MainWindow::setRoomLocked(bool locked)
         return;
     RoomUpdate update;
     update.closed = locked;
-    send(QStringLiteral("%1 room %2")
-             .arg(locked ? QStringLiteral("lock") : QStringLiteral("unlock"), room->name),
-         QStringLiteral("%1 %2").arg(locked ? QStringLiteral("lock") : QStringLiteral("unlock"),
-                                     roomRef(*room)),
-         [roomId = room->id, update](ModerationService &m) {
-             return m.update(console, roomId, update);
-         });
+    sendRoomUpdate(*room, update,
+                   QStringLiteral("%1 room %2")
+                       .arg(locked ? QStringLiteral("lock") : QStringLiteral("unlock"), room->name),
+                   QStringLiteral("%1 %2").arg(
+                       locked ? QStringLiteral("lock") : QStringLiteral("unlock"), roomRef(*room)));
 }
 
 void MainWindow::setChatLocked(bool locked)
@@ -1268,13 +1274,11 @@ void MainWindow::setChatLocked(bool locked)
         return;
     RoomUpdate update;
     update.chatLocked = locked;
-    send(QStringLiteral("%1 chat in %2")
-             .arg(locked ? QStringLiteral("lock") : QStringLiteral("unlock"), room->name),
-         QStringLiteral("%1 %2").arg(locked ? QStringLiteral("mute") : QStringLiteral("unmute"),
-                                     roomRef(*room)),
-         [roomId = room->id, update](ModerationService &m) {
-             return m.update(console, roomId, update);
-         });
+    sendRoomUpdate(*room, update,
+                   QStringLiteral("%1 chat in %2")
+                       .arg(locked ? QStringLiteral("lock") : QStringLiteral("unlock"), room->name),
+                   QStringLiteral("%1 %2").arg(
+                       locked ? QStringLiteral("mute") : QStringLiteral("unmute"), roomRef(*room)));
 }
 
 void MainWindow::setPinned(bool pinned)
@@ -1306,11 +1310,8 @@ void MainWindow::setMaxParticipants()
         return;
     RoomUpdate update;
     update.maxParticipants = *limit;
-    send(QStringLiteral("limit %1 to %2").arg(room->name).arg(*limit),
-         QStringLiteral("limit %1 %2").arg(roomRef(*room)).arg(*limit),
-         [roomId = room->id, update](ModerationService &m) {
-             return m.update(console, roomId, update);
-         });
+    sendRoomUpdate(*room, update, QStringLiteral("limit %1 to %2").arg(room->name).arg(*limit),
+                   QStringLiteral("limit %1 %2").arg(roomRef(*room)).arg(*limit));
 }
 
 void MainWindow::setWebhook()
@@ -1332,13 +1333,11 @@ void MainWindow::setWebhook()
         return;
     RoomUpdate update;
     update.webhook = *url;
-    send(url->isEmpty() ? QStringLiteral("remove the webhook of %1").arg(room->name)
-                        : QStringLiteral("set the webhook of %1").arg(room->name),
-         QStringLiteral("webhook %1 %2")
-             .arg(roomRef(*room), url->isEmpty() ? QStringLiteral("off") : *url),
-         [roomId = room->id, update](ModerationService &m) {
-             return m.update(console, roomId, update);
-         });
+    sendRoomUpdate(*room, update,
+                   url->isEmpty() ? QStringLiteral("remove the webhook of %1").arg(room->name)
+                                  : QStringLiteral("set the webhook of %1").arg(room->name),
+                   QStringLiteral("webhook %1 %2")
+                       .arg(roomRef(*room), url->isEmpty() ? QStringLiteral("off") : *url));
 }
 
 void MainWindow::setAdmin(bool admin)

@@ -5,6 +5,7 @@
 
 #include "domain/ban.h"
 #include "domain/errorcode.h"
+#include "domain/roomregistry.h"
 #include "server/serverstats.h"
 #include "server/snapshot.h"
 #include "store/records.h"
@@ -164,6 +165,9 @@ private:
     void liftBan();
     void setRoomLocked(bool locked);
     void setChatLocked(bool locked);
+    // Sends one settings change of a room through the moderation service.
+    void sendRoomUpdate(const RoomSnapshot &room, const RoomUpdate &update,
+                        const QString &description, const QString &command);
     void setPinned(bool pinned);
     void setMaxParticipants();
     void setWebhook();
