@@ -791,30 +791,56 @@ void ChatServer::sweepHeartbeats()
     }
 }
 
+namespace {
+
+// Serialises an event at most once per protocol, and only when a member of that protocol
+// is reached; an empty text skips the protocol.
+class LazyTexts
+{
+public:
+    LazyTexts(const std::function<QString()> &roomText, const std::function<QString()> &gatewayText)
+        : m_make{&roomText, &gatewayText}
+    {}
+
+    void sendTo(Connection &c)
+    {
+        const int p = c.protocol() == WireProtocol::Room ? 0 : 1;
+        if (!m_made[p]) {
+            m_texts[p] = *m_make[p] ? (*m_make[p])() : QString();
+            m_made[p] = true;
+        }
+        if (!m_texts[p].isEmpty())
+            c.send(m_texts[p]);
+    }
+
+private:
+    const std::function<QString()> *m_make[2];
+    QString m_texts[2];
+    bool m_made[2] = {false, false};
+};
+
+} // namespace
+
 void ChatServer::sendTo(const QList<MemberId> &members, const std::function<QString()> &roomText,
                         const std::function<QString()> &gatewayText)
 {
-    QString texts[2];
-    bool made[2] = {false, false};
+    LazyTexts texts(roomText, gatewayText);
     for (MemberId id : members) {
-        Connection *c = connection(id);
-        if (!c)
-            continue;
-        const int p = c->protocol() == WireProtocol::Room ? 0 : 1;
-        if (!made[p]) {
-            texts[p] = p == 0 ? (roomText ? roomText() : QString())
-                              : (gatewayText ? gatewayText() : QString());
-            made[p] = true;
-        }
-        if (!texts[p].isEmpty())
-            c->send(texts[p]);
+        if (Connection *c = connection(id))
+            texts.sendTo(*c);
     }
 }
 
 void ChatServer::broadcast(const Room &room, const std::function<QString()> &roomText,
                            const std::function<QString()> &gatewayText)
 {
-    sendTo(room.members().keys(), roomText, gatewayText);
+    // The member table is walked in place: no copy of it per broadcast.
+    LazyTexts texts(roomText, gatewayText);
+    const QHash<MemberId, QUuid> &members = room.members();
+    for (auto it = members.cbegin(); it != members.cend(); ++it) {
+        if (Connection *c = connection(it.key()))
+            texts.sendTo(*c);
+    }
 }
 
 void ChatServer::broadcastRoomPicture(const Room &room)

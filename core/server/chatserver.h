@@ -97,7 +97,11 @@ private:
     void maybeFinishShutdown();
     qint64 nowMs() const { return m_clock.elapsed(); }
 
-    Connection *connection(MemberId id) const { return m_connections.value(id).get(); }
+    Connection *connection(MemberId id) const
+    {
+        const auto it = m_connections.constFind(id); // no shared_ptr copy on the hot path
+        return it == m_connections.cend() ? nullptr : it->get();
+    }
     // Sends an event to every member, serialised at most once per protocol (lazily: a
     // protocol with no member in the room costs nothing). An empty text skips a protocol.
     void broadcast(const Room &room, const std::function<QString()> &roomText,
