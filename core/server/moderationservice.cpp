@@ -220,8 +220,10 @@ Outcome ModerationService::setColor(const Actor &actor, const QUuid &room, const
 
 Outcome ModerationService::closeRoom(const Actor &actor, const QUuid &room, const QString &reason)
 {
-    return recorded(m_rooms.close(actor, room, reason), actor, QStringLiteral("close"), room,
-                    QString(), reason);
+    // 'room' may refer into the room itself (Room::id()), which closing frees: copy it.
+    const QUuid id = room;
+    return recorded(m_rooms.close(actor, id, reason), actor, QStringLiteral("close"), id, QString(),
+                    reason);
 }
 
 Outcome ModerationService::announce(const Actor &actor, const QUuid &room, const QString &text)

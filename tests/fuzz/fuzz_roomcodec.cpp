@@ -13,9 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const ParsedRoomFrame parsed = roomcodec::parse(frame);
     if (const auto *request = std::get_if<RoomRequest>(&parsed)) {
         // Answer the request with an error, as the server does when a command is refused.
-        const QString out = roomcodec::error(
-            refuse(ErrorCode::Forbidden, QStringLiteral("fuzz")), request->typeName,
-            request->roomId);
+        const QString out = roomcodec::error(refuse(ErrorCode::Forbidden, QStringLiteral("fuzz")),
+                                             request->typeName, request->roomId);
         (void)out;
     } else {
         const auto &error = std::get<RoomFrameError>(parsed);

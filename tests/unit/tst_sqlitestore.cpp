@@ -134,6 +134,8 @@ QSet<QUuid> asSet(const QList<QUuid> &list)
     return QSet<QUuid>(list.cbegin(), list.cend());
 }
 
+// The result points into 'rooms': a temporary list would leave it dangling.
+const StoredRoom *findRoom(QList<StoredRoom> &&rooms, const QUuid &id) = delete;
 const StoredRoom *findRoom(const QList<StoredRoom> &rooms, const QUuid &id)
 {
     for (const StoredRoom &room : rooms) {
@@ -316,7 +318,8 @@ void SqliteStoreTest::roomsRoundTripAndUpsertReplacesAdmins()
 
     hall.admins.clear();
     QVERIFY(store.saveRoom(hall));
-    again = findRoom(store.loadRooms(), hall.id);
+    const QList<StoredRoom> reloaded = store.loadRooms(); // findRoom points into it
+    again = findRoom(reloaded, hall.id);
     QVERIFY(again);
     QVERIFY(again->admins.isEmpty());
     QVERIFY(store.lastError().isEmpty());
@@ -501,7 +504,8 @@ void SqliteStoreTest::deleteRoomRemovesItsAdminsAndBans()
     StoredRoom reborn = doomed;
     reborn.admins.clear();
     QVERIFY(store.saveRoom(reborn));
-    const StoredRoom *loaded = findRoom(store.loadRooms(), doomed.id);
+    const QList<StoredRoom> reloaded = store.loadRooms(); // findRoom points into it
+    const StoredRoom *loaded = findRoom(reloaded, doomed.id);
     QVERIFY(loaded);
     QVERIFY(loaded->admins.isEmpty());
     QVERIFY(store.lastError().isEmpty());
