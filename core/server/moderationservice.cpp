@@ -244,30 +244,31 @@ Outcome ModerationService::announce(const Actor &actor, const QUuid &room, const
     return std::nullopt;
 }
 
-Outcome ModerationService::lockAllRooms(const Actor &actor, bool locked)
+Outcome ModerationService::updateAllRooms(const Actor &actor, const RoomUpdate &change,
+                                          const QString &action)
 {
     if (Outcome bad = requireConsole(actor))
         return bad;
-    RoomUpdate change;
-    change.closed = locked;
     for (const Room *room : m_rooms.rooms())
         m_rooms.update(actor, room->id(), change);
-    audit(actor, locked ? QStringLiteral("lock-all") : QStringLiteral("unlock-all"), QUuid(),
-          QString(), QString());
+    audit(actor, action, QUuid(), QString(), QString());
     return std::nullopt;
+}
+
+Outcome ModerationService::lockAllRooms(const Actor &actor, bool locked)
+{
+    RoomUpdate change;
+    change.closed = locked;
+    return updateAllRooms(actor, change,
+                          locked ? QStringLiteral("lock-all") : QStringLiteral("unlock-all"));
 }
 
 Outcome ModerationService::muteAllRooms(const Actor &actor, bool muted)
 {
-    if (Outcome bad = requireConsole(actor))
-        return bad;
     RoomUpdate change;
     change.chatLocked = muted;
-    for (const Room *room : m_rooms.rooms())
-        m_rooms.update(actor, room->id(), change);
-    audit(actor, muted ? QStringLiteral("mute-all") : QStringLiteral("unmute-all"), QUuid(),
-          QString(), QString());
-    return std::nullopt;
+    return updateAllRooms(actor, change,
+                          muted ? QStringLiteral("mute-all") : QStringLiteral("unmute-all"));
 }
 
 Outcome ModerationService::setAccepting(const Actor &actor, bool accepting)

@@ -79,6 +79,8 @@ public:
 
 private:
     Outcome requireConsole(const Actor &actor) const;
+    // The same settings change in every room (panic actions), audited once.
+    Outcome updateAllRooms(const Actor &actor, const RoomUpdate &change, const QString &action);
     void audit(const Actor &actor, const QString &action, const QUuid &room, const QString &target,
                const QString &detail);
     Outcome recorded(const Outcome &outcome, const Actor &actor, const QString &action,
