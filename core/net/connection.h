@@ -8,6 +8,7 @@
 #include <QHostAddress>
 #include <QPointer>
 #include <QString>
+#include <QTcpSocket>
 #include <QUuid>
 #include <QWebSocket>
 
@@ -25,7 +26,8 @@ enum class WireProtocol
 class Connection
 {
 public:
-    Connection(QWebSocket *socket, MemberId id, WireProtocol protocol, qint64 nowMs);
+    Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id, WireProtocol protocol,
+               qint64 nowMs);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
@@ -37,6 +39,12 @@ public:
     // Queues one text frame. Returns false when the connection is closing or was just
     // found too slow (its outbound queue passed 'maxOutbound' bytes).
     bool send(const QString &text);
+    // The same with a frame made by wireframe::text(): a broadcast builds its frame once
+    // and the same bytes go to every member. Written to the TCP socket's buffer, which
+    // is flushed once per event-loop turn, so a turn's frames leave in one write.
+    bool sendFrame(const QByteArray &frame);
+    // Bytes written and not yet taken by the kernel.
+    qint64 queuedBytes() const;
 
     // Sends a close frame with 'code' and aborts after 'graceMs' if the peer has not gone.
     // Never closes synchronously, so it is safe inside a broadcast loop.
@@ -70,6 +78,10 @@ public:
 
 private:
     QPointer<QWebSocket> m_socket;
+    // The TCP (or TLS) socket under m_socket. Data frames are written to it directly;
+    // QWebSocket still reads the peer's frames and writes its control frames (pong,
+    // close), each whole, so frames never interleave.
+    QPointer<QTcpSocket> m_tcp;
     MemberId m_id;
     WireProtocol m_protocol;
     QHostAddress m_address;

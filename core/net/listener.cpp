@@ -186,6 +186,10 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
     forget(socket);
     socket->setProperty(HandedOffProperty, true);
     socket->disconnect(this);
+    const std::pair<QHostAddress, quint16> peer{socket->peerAddress(), socket->peerPort()};
+    m_upgrading.insert(peer, socket);
+    // A handshake that fails never comes back through takeUpgraded().
+    connect(socket, &QObject::destroyed, this, [this, peer] { m_upgrading.remove(peer); });
     m_ws.handleConnection(socket);
 }
 
@@ -209,7 +213,10 @@ void Listener::takeUpgraded()
         const WireProtocol protocol = socket->requestUrl().path() == QLatin1StringView("/gateway")
                                           ? WireProtocol::Gateway
                                           : WireProtocol::Room;
-        emit webSocketReady(socket, protocol);
+        QTcpSocket *transport = m_upgrading.take({socket->peerAddress(), socket->peerPort()});
+        if (transport)
+            transport->disconnect(this);
+        emit webSocketReady(socket, transport, protocol);
     }
 }
 

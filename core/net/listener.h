@@ -4,7 +4,9 @@
 
 #include "../server/serverconfig.h"
 
+#include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QTcpServer>
 #include <QWebSocketServer>
 
@@ -49,8 +51,10 @@ public:
                               const QStringList &allowed);
 
 signals:
-    // An upgraded socket, with its limits already set. The receiver owns it.
-    void webSocketReady(QWebSocket *socket, roomkeeper::WireProtocol protocol);
+    // An upgraded socket, with its limits already set, and the TCP (or TLS) socket under
+    // it (null if it could not be matched). The receiver owns the QWebSocket.
+    void webSocketReady(QWebSocket *socket, QTcpSocket *transport,
+                        roomkeeper::WireProtocol protocol);
 
 private:
     void acceptPending();
@@ -67,6 +71,9 @@ private:
     int m_sniffing = 0;
     bool m_acceptingUpgrades = true;
     std::function<QByteArray()> m_metrics;
+    // Sockets handed to QWebSocketServer and not yet upgraded, by peer address and port:
+    // QWebSocket does not expose the socket it was upgraded from.
+    QHash<std::pair<QHostAddress, quint16>, QPointer<QTcpSocket>> m_upgrading;
 };
 
 } // namespace roomkeeper

@@ -5,6 +5,7 @@
 
 #include "../domain/textrules.h"
 #include "../net/listener.h"
+#include "../net/wireframe.h"
 #include "../protocol/gatewaycodec.h"
 #include "../protocol/roomcodec.h"
 #include "../store/sqlitestore.h"
@@ -376,7 +377,7 @@ void ChatServer::maybeFinishShutdown()
     disconnect(&m_statsTimer, nullptr, this, nullptr);
 }
 
-void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
+void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProtocol protocol)
 {
     const QHostAddress address = socket->peerAddress();
     const bool full = qsizetype(m_config.maxConnections) <= m_connections.size();
@@ -407,7 +408,7 @@ void ChatServer::onWebSocket(QWebSocket *socket, WireProtocol protocol)
     }
 
     const MemberId id = m_nextMemberId++;
-    auto conn = std::make_shared<Connection>(socket, id, protocol, nowMs());
+    auto conn = std::make_shared<Connection>(socket, transport, id, protocol, nowMs());
     conn->maxOutbound = m_config.maxOutboundQueue;
     conn->slowGraceMs = m_config.slowClientGraceMs;
     conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());
@@ -749,7 +750,7 @@ void ChatServer::sweepHeartbeats()
     const qint64 now = nowMs();
     const qint64 interval = m_config.heartbeatIntervalMs;
     QList<Connection *> dead;
-    QString pingText;
+    QByteArray pingFrame;
     qint64 pingTime = 0;
     for (const auto &conn : std::as_const(m_connections)) {
         Connection &c = *conn;
@@ -774,11 +775,11 @@ void ChatServer::sweepHeartbeats()
         }
         if (now - c.lastPingSentMs < interval)
             continue;
-        if (pingText.isEmpty()) {
+        if (pingFrame.isEmpty()) {
             pingTime = wallMs();
-            pingText = roomcodec::ping(pingTime);
+            pingFrame = wireframe::text(roomcodec::ping(pingTime).toUtf8());
         }
-        c.send(pingText);
+        c.sendFrame(pingFrame);
         c.lastPingSentMs = now;
         c.lastPingTime = pingTime;
         if (!c.unansweredSinceMs)
@@ -806,16 +807,18 @@ public:
     {
         const int p = c.protocol() == WireProtocol::Room ? 0 : 1;
         if (!m_made[p]) {
-            m_texts[p] = *m_make[p] ? (*m_make[p])() : QString();
+            const QString text = *m_make[p] ? (*m_make[p])() : QString();
+            if (!text.isEmpty())
+                m_frames[p] = wireframe::text(text.toUtf8());
             m_made[p] = true;
         }
-        if (!m_texts[p].isEmpty())
-            c.send(m_texts[p]);
+        if (!m_frames[p].isEmpty())
+            c.sendFrame(m_frames[p]);
     }
 
 private:
     const std::function<QString()> *m_make[2];
-    QString m_texts[2];
+    QByteArray m_frames[2];
     bool m_made[2] = {false, false};
 };
 
@@ -846,18 +849,18 @@ void ChatServer::broadcast(const Room &room, const std::function<QString()> &roo
 void ChatServer::broadcastRoomPicture(const Room &room)
 {
     // The webhook is a secret: admins get one picture, everyone else another.
-    QString forAdmins;
-    QString forMembers;
+    QByteArray forAdmins;
+    QByteArray forMembers;
     const QHash<MemberId, QUuid> &members = room.members();
     for (auto it = members.cbegin(); it != members.cend(); ++it) {
         Connection *c = connection(it.key());
         if (!c || c->protocol() != WireProtocol::Room)
             continue;
         const bool admin = room.isAdmin(it.value());
-        QString &text = admin ? forAdmins : forMembers;
-        if (text.isEmpty())
-            text = roomcodec::room(room, m_users, admin);
-        c->send(text);
+        QByteArray &frame = admin ? forAdmins : forMembers;
+        if (frame.isEmpty())
+            frame = wireframe::text(roomcodec::room(room, m_users, admin).toUtf8());
+        c->sendFrame(frame);
     }
 }
 
@@ -1045,8 +1048,8 @@ void ChatServer::roomChanged(const Room &room, RoomChanges changes)
         return;
     broadcastRoomPicture(room);
     // op 4 carries only what changed; the webhook only for admins.
-    QString forAdmins;
-    QString forMembers;
+    QByteArray forAdmins;
+    QByteArray forMembers;
     bool made[2] = {false, false};
     const QHash<MemberId, QUuid> &members = room.members();
     for (auto it = members.cbegin(); it != members.cend(); ++it) {
@@ -1054,13 +1057,15 @@ void ChatServer::roomChanged(const Room &room, RoomChanges changes)
         if (!c || c->protocol() != WireProtocol::Gateway)
             continue;
         const bool admin = room.isAdmin(it.value());
-        QString &text = admin ? forAdmins : forMembers;
+        QByteArray &frame = admin ? forAdmins : forMembers;
         if (!made[admin]) {
-            text = gatewaycodec::roomUpdate(room, changes, admin);
+            const QString text = gatewaycodec::roomUpdate(room, changes, admin);
+            if (!text.isEmpty())
+                frame = wireframe::text(text.toUtf8());
             made[admin] = true;
         }
-        if (!text.isEmpty())
-            c->send(text);
+        if (!frame.isEmpty())
+            c->sendFrame(frame);
     }
 }
 

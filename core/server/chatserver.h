@@ -82,7 +82,7 @@ signals:
     void watchEvent(const QString &line);
 
 private:
-    void onWebSocket(QWebSocket *socket, WireProtocol protocol);
+    void onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProtocol protocol);
     void onDisconnected(Connection *connection);
     // Counts a frame in; false when the connection is closing and the frame is ignored.
     bool countIncoming(Connection &connection, const QByteArray &utf8);

@@ -64,8 +64,7 @@ ServerSnapshot buildSnapshot(const SnapshotSources &in)
                 p.connectedSinceMs = since;
             if (conn->roundTripMs >= 0)
                 p.roundTripMs = conn->roundTripMs;
-            if (QWebSocket *socket = conn->socket())
-                p.queuedBytes += socket->bytesToWrite();
+            p.queuedBytes += conn->queuedBytes();
         }
         for (const QUuid &id : room->participants()) {
             ParticipantSnapshot p = byUser.value(id);
