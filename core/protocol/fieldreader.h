@@ -2,12 +2,14 @@
 
 #include "../domain/errorcode.h"
 
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QLatin1StringView>
 #include <QString>
 #include <QUuid>
 
+#include <limits>
 #include <optional>
 
 namespace roomkeeper {
@@ -18,8 +20,9 @@ namespace roomkeeper {
 class FieldReader
 {
 public:
-    // Integers in JSON are doubles; beyond 2^53 they are no longer exact.
-    static constexpr qint64 MaxExactInteger = (qint64(1) << 53);
+    // The largest integer that every JSON reader holds exactly (JavaScript's
+    // Number.MAX_SAFE_INTEGER). 2^53 itself is not: 2^53 + 1 reads as 2^53.
+    static constexpr qint64 MaxExactInteger = (qint64(1) << 53) - 1;
 
     explicit FieldReader(const QJsonObject &object) : m_object(object) {}
 
@@ -33,7 +36,8 @@ public:
     std::optional<bool> optionalBoolean(QLatin1StringView key);
     qint64 integer(QLatin1StringView key, qint64 min, qint64 max);
     std::optional<qint64> optionalInteger(QLatin1StringView key, qint64 min, qint64 max);
-    double number(QLatin1StringView key);
+    // A finite number no further from 0 than 'maxMagnitude'.
+    double number(QLatin1StringView key, double maxMagnitude = std::numeric_limits<double>::max());
 
     bool failed() const { return m_refusal.has_value(); }
     const std::optional<Refusal> &refusal() const { return m_refusal; }
@@ -48,5 +52,18 @@ private:
 
 // Parses a UUID as the protocols write it: 36 characters, no braces.
 std::optional<QUuid> parseUuid(const QString &text);
+
+// The name/value pairs of every object in a JSON text, nested ones included: its ':'
+// outside strings. One pass, no allocation; any bytes are safe to give it.
+qsizetype countObjectMembers(QByteArrayView json);
+
+// The members of 'object' and of every object nested in it.
+qsizetype countObjectMembers(const QJsonObject &object);
+
+// QJsonDocument keeps only the last of two equal keys in one object, so a frame could say
+// one thing to us and another to a reader that keeps the first. 'object' is what 'json'
+// parsed to; when the text wrote more members than the object holds, some object named a
+// key twice: bad_json.
+std::optional<Refusal> duplicateKeyRefusal(QByteArrayView json, const QJsonObject &object);
 
 } // namespace roomkeeper

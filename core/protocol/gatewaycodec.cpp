@@ -47,6 +47,8 @@ ParsedGatewayFrame parse(const QByteArray &utf8)
     if (!doc.isObject())
         return bad(ErrorCode::BadJson, QStringLiteral("a frame must be a JSON object"));
     const QJsonObject object = doc.object();
+    if (const std::optional<Refusal> duplicate = duplicateKeyRefusal(utf8, object))
+        return *duplicate;
     const QJsonValue opValue = object.value(QLatin1StringView("op"));
     if (opValue.isUndefined())
         return bad(ErrorCode::MissingField, QStringLiteral("missing field 'op'"));

@@ -2,6 +2,7 @@
 
 #include "fieldreader.h"
 
+#include "../domain/textrules.h"
 #include "../domain/userdirectory.h"
 
 #include <QJsonArray>
@@ -59,8 +60,11 @@ void readFields(FieldReader &in, RoomRequest &request)
         request.key = key.isString() ? key.toString() : QString();
     switch (request.type) {
     case Type::Ping:
-    case Type::Pong:
         request.time = in.number(L("time"));
+        break;
+    case Type::Pong:
+        // It echoes one of our pings (milliseconds); a far-off time is refused, not converted.
+        request.time = in.number(L("time"), double(FieldReader::MaxExactInteger));
         break;
     case Type::Rooms:
         break;
@@ -135,6 +139,8 @@ ParsedRoomFrame parse(const QByteArray &utf8)
     if (!doc.isObject())
         return frameError(ErrorCode::BadJson, QStringLiteral("a request must be a JSON object"));
     const QJsonObject object = doc.object();
+    if (const std::optional<Refusal> duplicate = duplicateKeyRefusal(utf8, object))
+        return frameError(duplicate->code, duplicate->message);
     const QJsonValue typeValue = object.value(QLatin1StringView("type"));
     if (typeValue.isUndefined())
         return frameError(ErrorCode::MissingField, QStringLiteral("missing field 'type'"));
@@ -168,6 +174,13 @@ ParsedRoomFrame parse(const QByteArray &utf8)
         return RoomFrameError{
             Refusal{ErrorCode::TooLong,
                     QStringLiteral("'message' is longer than %1 characters").arg(MaxReasonLength)},
+            typeName, roomId};
+    // A reason reaches other people and the audit trail: the rules of message content.
+    if (!request.message.isEmpty() &&
+        textrules::checkContent(request.message, MaxReasonLength) != textrules::Problem::None)
+        return RoomFrameError{
+            Refusal{ErrorCode::BadField,
+                    QStringLiteral("'message' contains control characters or invalid text")},
             typeName, roomId};
     return request;
 }

@@ -292,7 +292,11 @@ void RoomCodecTest::parseMessageIdBounds_data()
 
     QTest::addRow("1") << QByteArray("1") << QString() << qint64(1);
     QTest::addRow("1.0") << QByteArray("1.0") << QString() << qint64(1);
-    QTest::addRow("2^53") << QByteArray("9007199254740992") << QString() << (qint64(1) << 53);
+    QTest::addRow("2^53-1") << QByteArray("9007199254740991") << QString() << (qint64(1) << 53) - 1;
+    QTest::addRow("2^53") << QByteArray("9007199254740992") << u"bad_field"_s << qint64(0);
+    QTest::addRow("2^53+1") << QByteArray("9007199254740993") << u"bad_field"_s << qint64(0);
+    QTest::addRow("2^63") << QByteArray("9223372036854775808") << u"bad_field"_s << qint64(0);
+    QTest::addRow("-(2^53+1)") << QByteArray("-9007199254740993") << u"bad_field"_s << qint64(0);
     QTest::addRow("0") << QByteArray("0") << u"bad_field"_s << qint64(0);
     QTest::addRow("-1") << QByteArray("-1") << u"bad_field"_s << qint64(0);
     QTest::addRow("1.5") << QByteArray("1.5") << u"bad_field"_s << qint64(0);
@@ -377,6 +381,10 @@ void RoomCodecTest::parseErrors_data()
     QTest::addRow("null") << QByteArray("null") << u"bad_json"_s << none;
     QTest::addRow("1e400 anywhere")
         << json("{'type':'ping','time':1e400}") << u"bad_json"_s << none;
+    QTest::addRow("duplicate type")
+        << json("{'type':'rooms','key':'k','name':'x','type':'create'}") << u"bad_json"_s << none;
+    QTest::addRow("duplicate key, escaped")
+        << json("{'key':'k','type':'rooms','\\u006bey':'k2'}") << u"bad_json"_s << none;
 
     // The type.
     QTest::addRow("no type") << json("{'time':1}") << u"missing_field"_s << none;
@@ -398,6 +406,10 @@ void RoomCodecTest::parseErrors_data()
         << json("{'type':'ping','time':'1'}") << u"bad_field"_s << u"ping"_s;
     QTest::addRow("pong time null")
         << json("{'type':'pong','time':null}") << u"bad_field"_s << u"pong"_s;
+    QTest::addRow("pong time 1e300")
+        << json("{'type':'pong','time':1e300}") << u"bad_field"_s << u"pong"_s;
+    QTest::addRow("pong time -2^63")
+        << json("{'type':'pong','time':-9223372036854775808}") << u"bad_field"_s << u"pong"_s;
     QTest::addRow("create without name")
         << json("{'type':'create','key':'k'}") << u"missing_field"_s << u"create"_s;
     QTest::addRow("create name number")
@@ -448,6 +460,15 @@ void RoomCodecTest::parseErrors_data()
         << u"bad_field"_s << u"kick"_s;
     QTest::addRow("kick message 501")
         << kickWithMessage(QByteArray(501, 'm')) << u"too_long"_s << u"kick"_s;
+    QTest::addRow("kick message ESC")
+        << kickWithMessage("\\u001b[2Jbye") << u"bad_field"_s << u"kick"_s;
+    QTest::addRow("kick message NUL")
+        << kickWithMessage("a\\u0000b") << u"bad_field"_s << u"kick"_s;
+    QTest::addRow("kick message lone surrogate")
+        << kickWithMessage("a\\ud800b") << u"bad_field"_s << u"kick"_s;
+    QTest::addRow("close message ESC")
+        << json("{'type':'close','key':'k','room_id':'$R','message':'\\u001b[31m'}")
+        << u"bad_field"_s << u"close"_s;
     QTest::addRow("close message 501")
         << json("{'type':'close','key':'k','room_id':'$R','message':'") + QByteArray(501, 'm') +
                "\"}"

@@ -5,6 +5,8 @@
 
 #include <QTest>
 
+#include <memory>
+
 using namespace roomkeeper;
 using namespace Qt::StringLiterals;
 using textrules::Problem;
@@ -192,8 +194,9 @@ void TextRulesTest::describeEveryProblem()
     QStringList texts;
     for (Problem p : {Problem::Empty, Problem::TooLong, Problem::BadCharacters}) {
         const QString text = textrules::describe(p);
-        QVERIFY2(!text.isEmpty(), toString(p));
-        QVERIFY2(!texts.contains(text), toString(p));
+        const std::unique_ptr<char[]> name(toString(p));
+        QVERIFY2(!text.isEmpty(), name.get());
+        QVERIFY2(!texts.contains(text), name.get());
         texts.append(text);
     }
 }
