@@ -1,5 +1,6 @@
 #include "consolecommands.h"
 
+#include "../domain/textrules.h"
 #include "../domain/userdirectory.h"
 #include "../server/chatserver.h"
 
@@ -20,6 +21,13 @@ const Actor console = Actor::operatorConsole();
 QString idText(const QUuid &id)
 {
     return id.toString(QUuid::WithoutBraces);
+}
+
+// Free text in a tab-separated row: a TAB or a line break in a reason must not shift the
+// columns or split the record.
+QString cell(const QString &text)
+{
+    return textrules::printable(text, 1000);
 }
 
 Result ok(const QString &what = QString(), const QStringList &data = {})
@@ -262,8 +270,9 @@ ConsoleCommands::ConsoleCommands(ChatServer &server) : m_server(server)
                 lines.append(QStringList{QString::number(ban.id),
                                          ban.room.isNull() ? QStringLiteral("*") : idText(ban.room),
                                          ban.isAddressBan() ? ban.addressText() : idText(ban.user),
-                                         ban.reason, ban.bannedBy, timeText(ban.sinceMs),
-                                         timeText(ban.untilMs), QString::number(ban.hits)}
+                                         cell(ban.reason), cell(ban.bannedBy),
+                                         timeText(ban.sinceMs), timeText(ban.untilMs),
+                                         QString::number(ban.hits)}
                                  .join(QLatin1Char('\t')));
             }
             return ok(QStringLiteral("%1 bans").arg(lines.size()), lines);
@@ -423,10 +432,10 @@ ConsoleCommands::ConsoleCommands(ChatServer &server) : m_server(server)
             const int n = args.isEmpty() ? 20 : std::clamp(args.at(0).toInt(), 1, 1000);
             QStringList lines;
             for (const AuditEntry &e : mod.recentAudit(n))
-                lines.append(QStringList{timeText(e.atMs), e.actor, e.action,
+                lines.append(QStringList{timeText(e.atMs), cell(e.actor), e.action,
                                          e.room.isNull() ? QStringLiteral("-") : idText(e.room),
-                                         e.target.isEmpty() ? QStringLiteral("-") : e.target,
-                                         e.detail}
+                                         e.target.isEmpty() ? QStringLiteral("-") : cell(e.target),
+                                         cell(e.detail)}
                                  .join(QLatin1Char('\t')));
             return ok(QStringLiteral("%1 entries").arg(lines.size()), lines);
         });

@@ -2,10 +2,37 @@
 
 #include "wireframe.h"
 
+#include <sys/socket.h>
+
+#include <memory>
+
+#include <QSslSocket>
 #include <QTimer>
 #include <QWebSocket>
 
 namespace roomkeeper {
+
+namespace {
+
+// Sends FIN once everything written to 'tcp' has reached the kernel; reading goes on.
+void shutdownWritesWhenFlushed(QTcpSocket *tcp)
+{
+    const auto shutdownIfFlushed = [tcp] {
+        if (tcp->bytesToWrite() > 0)
+            return false;
+        ::shutdown(int(tcp->socketDescriptor()), SHUT_WR);
+        return true;
+    };
+    if (shutdownIfFlushed())
+        return;
+    auto pending = std::make_shared<QMetaObject::Connection>();
+    *pending = QObject::connect(tcp, &QTcpSocket::bytesWritten, tcp, [pending, shutdownIfFlushed] {
+        if (shutdownIfFlushed())
+            QObject::disconnect(*pending);
+    });
+}
+
+} // namespace
 
 Connection::Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id,
                        WireProtocol protocol, qint64 nowMs)
@@ -60,12 +87,33 @@ void Connection::closeWith(int code, const QString &reason, int graceMs)
     if (m_closing || !m_socket)
         return;
     m_closing = true;
+    m_closeCode = code;
     QPointer<QWebSocket> socket = m_socket;
-    QTimer::singleShot(0, socket, [socket, code, reason, graceMs] {
-        socket->close(QWebSocketProtocol::CloseCode(code), reason);
-        // close() waits behind a full send queue; abort() frees the socket at once.
+    QPointer<QTcpSocket> tcp = m_tcp;
+    QTimer::singleShot(0, socket, [socket, tcp, code, reason, graceMs] {
+        // Whatever the peer does, the socket is freed after the grace.
         QTimer::singleShot(graceMs, socket, [socket] { socket->abort(); });
+        if (!tcp || qobject_cast<QSslSocket *>(tcp.data()) ||
+            tcp->state() != QAbstractSocket::ConnectedState) {
+            socket->close(QWebSocketProtocol::CloseCode(code), reason);
+            return;
+        }
+        // QWebSocket::close() closes the TCP socket as soon as its close frame is written.
+        // With input from the peer still unread (a client in mid-flood), the kernel then
+        // answers with a reset and the peer may never read the frames before it: the kick
+        // or the close code. So: our close frame behind what is queued, then a half-close
+        // once it has left, while the peer's frames go on being read (and ignored) until it
+        // closes too, or the grace ends.
+        tcp->write(wireframe::close(code, reason));
+        shutdownWritesWhenFlushed(tcp);
     });
+}
+
+int Connection::closeCode() const
+{
+    if (m_closeCode)
+        return m_closeCode;
+    return m_socket ? int(m_socket->closeCode()) : 0;
 }
 
 } // namespace roomkeeper

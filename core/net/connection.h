@@ -50,6 +50,8 @@ public:
     // Never closes synchronously, so it is safe inside a broadcast loop.
     void closeWith(int code, const QString &reason, int graceMs);
     bool isClosing() const { return m_closing; }
+    // The code of our close, or else the peer's.
+    int closeCode() const;
 
     QUuid user;
     QByteArray key;
@@ -86,6 +88,7 @@ private:
     WireProtocol m_protocol;
     QHostAddress m_address;
     bool m_closing = false;
+    int m_closeCode = 0;
 };
 
 } // namespace roomkeeper

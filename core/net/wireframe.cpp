@@ -43,6 +43,26 @@ QByteArray text(QByteArrayView utf8)
     return frame;
 }
 
+QByteArray close(int code, QStringView reason)
+{
+    constexpr qsizetype MaxReason = 123; // a control frame's payload is at most 125 bytes
+    QByteArray utf8 = reason.toUtf8();
+    if (utf8.size() > MaxReason) {
+        qsizetype cut = MaxReason;
+        while (cut > 0 && (quint8(utf8.at(cut)) & 0xc0) == 0x80)
+            --cut; // never split a multi-byte character
+        utf8.truncate(cut);
+    }
+    QByteArray frame;
+    frame.reserve(4 + utf8.size());
+    frame.append(char(0x88));
+    frame.append(char(2 + utf8.size()));
+    frame.append(char((code >> 8) & 0xff));
+    frame.append(char(code & 0xff));
+    frame.append(utf8);
+    return frame;
+}
+
 QByteArrayView payload(const QByteArray &frame)
 {
     if (frame.size() < 2)

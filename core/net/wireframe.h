@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QStringView>
 
 namespace roomkeeper::wireframe {
 
@@ -9,6 +10,10 @@ namespace roomkeeper::wireframe {
 // 'utf8' whole. Server frames are never masked, so one frame built per broadcast can be
 // written to every member's socket as it is.
 QByteArray text(QByteArrayView utf8);
+
+// A close frame (RFC 6455 §5.5.1, opcode 8) with 'code' and as much of 'reason' as fits
+// in a control frame (123 bytes of UTF-8), cut at a character boundary.
+QByteArray close(int code, QStringView reason);
 
 // The payload of a frame made by text().
 QByteArrayView payload(const QByteArray &frame);

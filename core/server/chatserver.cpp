@@ -443,10 +443,15 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
                        QStringLiteral("binary frames are not accepted; send JSON text")),
                    QString());
     });
-    connect(socket, &QWebSocket::disconnected, this, [this, id] {
-        if (Connection *c = connection(id))
-            onDisconnected(c);
-    });
+    // Queued: a socket can report its end from inside a write (an error while flushing),
+    // and the member tables must not change under a broadcast that is walking them.
+    connect(
+        socket, &QWebSocket::disconnected, this,
+        [this, id] {
+            if (Connection *c = connection(id))
+                onDisconnected(c);
+        },
+        Qt::QueuedConnection);
 
     qCInfo(lcServer).noquote() << "open" << address.toString()
                                << (protocol == WireProtocol::Room ? "/ws" : "/gateway") << "user"
@@ -593,7 +598,7 @@ void ChatServer::onDisconnected(Connection *c)
         qCInfo(lcServer).noquote()
             << "close" << c->address().toString()
             << (c->protocol() == WireProtocol::Room ? "/ws" : "/gateway") << "user"
-            << c->user.toString(QUuid::WithoutBraces) << "code" << int(socket->closeCode())
+            << c->user.toString(QUuid::WithoutBraces) << "code" << c->closeCode()
             << textrules::printable(socket->closeReason(), 60);
     const std::shared_ptr<Connection> keep = m_connections.take(id);
     auto users = m_userConnections.find(c->user);

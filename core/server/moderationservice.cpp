@@ -1,5 +1,6 @@
 #include "moderationservice.h"
 
+#include "../domain/textrules.h"
 #include "../domain/userdirectory.h"
 #include "../store/store.h"
 
@@ -10,6 +11,8 @@ Q_LOGGING_CATEGORY(lcModeration, "roomkeeper.moderation")
 namespace roomkeeper {
 
 namespace {
+
+constexpr int FreeTextLogLimit = 500;
 
 QString idText(const QUuid &id)
 {
@@ -47,9 +50,11 @@ void ModerationService::audit(const Actor &actor, const QString &action, const Q
     entry.detail = detail;
     if (!m_store.appendAudit(entry))
         qCWarning(lcModeration) << "audit entry not stored:" << m_store.lastError();
-    qCInfo(lcModeration).noquote()
-        << "by" << entry.actor << action << (room.isNull() ? QString() : idText(room)) << target
-        << detail;
+    // Reasons and names come from clients: escaped, so they cannot split or forge a line.
+    qCInfo(lcModeration).noquote() << "by" << textrules::printable(entry.actor) << action
+                                   << (room.isNull() ? QString() : idText(room))
+                                   << textrules::printable(target, FreeTextLogLimit)
+                                   << textrules::printable(detail, FreeTextLogLimit);
 }
 
 Outcome ModerationService::recorded(const Outcome &outcome, const Actor &actor,
