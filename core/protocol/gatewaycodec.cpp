@@ -1,6 +1,7 @@
 #include "gatewaycodec.h"
 
 #include "fieldreader.h"
+#include "jsonwriter.h"
 #include "roomcodec.h"
 
 #include "../domain/userdirectory.h"
@@ -22,6 +23,14 @@ QString frame(int op, const QJsonObject &d)
     return QString::fromUtf8(
         QJsonDocument(QJsonObject{{QStringLiteral("op"), op}, {QStringLiteral("d"), d}})
             .toJson(QJsonDocument::Compact));
+}
+
+// The frequent frames: 'd' written directly, then wrapped.
+QString frame(int op, JsonObjectWriter &d)
+{
+    JsonObjectWriter w(256);
+    w.add("op", qint64(op)).addRaw("d", d.take());
+    return QString::fromUtf8(w.take());
 }
 
 QString id(const QUuid &uuid)
@@ -126,11 +135,13 @@ QString heartbeatAck()
 
 QString messageCreate(const ChatMessage &message)
 {
-    return frame(3, {{QStringLiteral("authorId"), id(message.author)},
-                     {QStringLiteral("authorName"), message.authorName},
-                     {QStringLiteral("content"), message.content},
-                     {QStringLiteral("sentAt"), double(message.sentAtMs)},
-                     {QStringLiteral("messageId"), double(message.id)}});
+    JsonObjectWriter d(message.content.size() + 160);
+    d.addId("authorId", message.author)
+        .add("authorName", message.authorName)
+        .add("content", message.content)
+        .add("sentAt", message.sentAtMs)
+        .add("messageId", message.id);
+    return frame(3, d);
 }
 
 QString roomUpdate(const Room &room, RoomChanges changes, bool forAdmin)
@@ -205,30 +216,35 @@ QString ready(const User &user, const QByteArray &token, const Room &room,
 
 QString participantEnter(const User &user, bool admin)
 {
-    return frame(9, {{QStringLiteral("userId"), id(user.id)},
-                     {QStringLiteral("name"), user.name},
-                     {QStringLiteral("color"), user.color},
-                     {QStringLiteral("admin"), admin}});
+    JsonObjectWriter d;
+    d.addId("userId", user.id)
+        .add("name", user.name)
+        .add("color", user.color)
+        .addBool("admin", admin);
+    return frame(9, d);
 }
 
 QString participantExit(const QUuid &user, const QString &reason)
 {
-    QJsonObject d{{QStringLiteral("userId"), id(user)}};
+    JsonObjectWriter d;
+    d.addId("userId", user);
     if (!reason.isEmpty())
-        d.insert(QStringLiteral("reason"), reason);
+        d.add("reason", reason);
     return frame(10, d);
 }
 
 QString read(const QUuid &reader, qint64 messageId)
 {
-    return frame(11, {{QStringLiteral("messageId"), double(messageId)},
-                      {QStringLiteral("userId"), id(reader)}});
+    JsonObjectWriter d;
+    d.add("messageId", messageId).addId("userId", reader);
+    return frame(11, d);
 }
 
 QString error(const Refusal &refusal)
 {
-    return frame(12, {{QStringLiteral("code"), QString(errorCodeName(refusal.code))},
-                      {QStringLiteral("message"), refusal.message}});
+    JsonObjectWriter d;
+    d.add("code", QString(errorCodeName(refusal.code))).add("message", refusal.message);
+    return frame(12, d);
 }
 
 } // namespace roomkeeper::gatewaycodec

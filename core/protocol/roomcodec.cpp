@@ -1,6 +1,7 @@
 #include "roomcodec.h"
 
 #include "fieldreader.h"
+#include "jsonwriter.h"
 
 #include "../domain/textrules.h"
 #include "../domain/userdirectory.h"
@@ -42,6 +43,13 @@ constexpr int MaxReasonLength = 500;
 QString frame(const QJsonObject &object)
 {
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+// The frames sent most (per message, per connection, per member change) are written
+// directly; the rarer, nested ones go through QJsonObject.
+QString frame(JsonObjectWriter &object)
+{
+    return QString::fromUtf8(object.take());
 }
 
 RoomFrameError frameError(ErrorCode code, const QString &message, const QString &ref = QString())
@@ -188,30 +196,34 @@ ParsedRoomFrame parse(const QByteArray &utf8)
 QString session(const User &user, const QByteArray &key, const QByteArray &token,
                 int heartbeatIntervalMs)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("session")},
-                  {QStringLiteral("user_id"), idString(user.id)},
-                  {QStringLiteral("name"), user.name},
-                  {QStringLiteral("color"), user.color},
-                  {QStringLiteral("key"), QString::fromLatin1(key)},
-                  {QStringLiteral("token"), QString::fromLatin1(token)},
-                  {QStringLiteral("heartbeat_interval"), heartbeatIntervalMs}});
+    JsonObjectWriter w;
+    w.add("type", u"session")
+        .addId("user_id", user.id)
+        .add("name", user.name)
+        .add("color", user.color)
+        .add("key", QString::fromLatin1(key))
+        .add("token", QString::fromLatin1(token))
+        .add("heartbeat_interval", qint64(heartbeatIntervalMs));
+    return frame(w);
 }
 
 QString error(const Refusal &refusal, const QString &ref, const std::optional<QUuid> &roomId)
 {
-    QJsonObject object{{QStringLiteral("type"), QStringLiteral("error")},
-                       {QStringLiteral("code"), QString(errorCodeName(refusal.code))},
-                       {QStringLiteral("message"), refusal.message},
-                       {QStringLiteral("ref"), ref}};
+    JsonObjectWriter w;
+    w.add("type", u"error")
+        .add("code", QString(errorCodeName(refusal.code)))
+        .add("message", refusal.message)
+        .add("ref", ref);
     if (roomId)
-        object.insert(QStringLiteral("room_id"), idString(*roomId));
-    return frame(object);
+        w.addId("room_id", *roomId);
+    return frame(w);
 }
 
 QString ping(qint64 time)
 {
-    return frame(
-        {{QStringLiteral("type"), QStringLiteral("ping")}, {QStringLiteral("time"), double(time)}});
+    JsonObjectWriter w;
+    w.add("type", u"ping").add("time", time);
+    return frame(w);
 }
 
 QString pong(double time)
@@ -262,65 +274,72 @@ QString room(const Room &room, const UserDirectory &users, bool withWebhook)
 
 QString roomClosed(const QUuid &roomId, const QString &message)
 {
-    QJsonObject object{{QStringLiteral("type"), QStringLiteral("room_closed")},
-                       {QStringLiteral("room_id"), idString(roomId)}};
+    JsonObjectWriter w;
+    w.add("type", u"room_closed").addId("room_id", roomId);
     if (!message.isEmpty())
-        object.insert(QStringLiteral("message"), message);
-    return frame(object);
+        w.add("message", message);
+    return frame(w);
 }
 
 QString message(const Room &room, const ChatMessage &message)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("message")},
-                  {QStringLiteral("time"), double(message.sentAtMs)},
-                  {QStringLiteral("content"), message.content},
-                  {QStringLiteral("user_id"), idString(message.author)},
-                  {QStringLiteral("name"), message.authorName},
-                  {QStringLiteral("message_id"), double(message.id)},
-                  {QStringLiteral("room_id"), idString(room.id())}});
+    JsonObjectWriter w(message.content.size() + 200);
+    w.add("type", u"message")
+        .add("time", message.sentAtMs)
+        .add("content", message.content)
+        .addId("user_id", message.author)
+        .add("name", message.authorName)
+        .add("message_id", message.id)
+        .addId("room_id", room.id());
+    return frame(w);
 }
 
 QString read(const QUuid &roomId, const QUuid &reader, qint64 messageId)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("read")},
-                  {QStringLiteral("message_id"), double(messageId)},
-                  {QStringLiteral("user_id"), idString(reader)},
-                  {QStringLiteral("room_id"), idString(roomId)}});
+    JsonObjectWriter w;
+    w.add("type", u"read")
+        .add("message_id", messageId)
+        .addId("user_id", reader)
+        .addId("room_id", roomId);
+    return frame(w);
 }
 
 QString invite(const QUuid &roomId, const QUuid &inviter)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("invite")},
-                  {QStringLiteral("user_id"), idString(inviter)},
-                  {QStringLiteral("room_id"), idString(roomId)}});
+    JsonObjectWriter w;
+    w.add("type", u"invite").addId("user_id", inviter).addId("room_id", roomId);
+    return frame(w);
 }
 
 QString kick(const QUuid &roomId, const QString &message, bool permanent)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("kick")},
-                  {QStringLiteral("room_id"), idString(roomId)},
-                  {QStringLiteral("message"), message},
-                  {QStringLiteral("permanent"), permanent}});
+    JsonObjectWriter w;
+    w.add("type", u"kick")
+        .addId("room_id", roomId)
+        .add("message", message)
+        .addBool("permanent", permanent);
+    return frame(w);
 }
 
 QString enter(const QUuid &roomId, const User &user, bool admin)
 {
-    return frame({{QStringLiteral("type"), QStringLiteral("enter")},
-                  {QStringLiteral("user_id"), idString(user.id)},
-                  {QStringLiteral("room_id"), idString(roomId)},
-                  {QStringLiteral("name"), user.name},
-                  {QStringLiteral("admin"), admin},
-                  {QStringLiteral("color"), user.color}});
+    JsonObjectWriter w;
+    w.add("type", u"enter")
+        .addId("user_id", user.id)
+        .addId("room_id", roomId)
+        .add("name", user.name)
+        .addBool("admin", admin)
+        .add("color", user.color);
+    return frame(w);
 }
 
 QString exit(const QUuid &roomId, const QUuid &user, const QString &reason)
 {
-    QJsonObject object{{QStringLiteral("type"), QStringLiteral("exit")},
-                       {QStringLiteral("user_id"), idString(user)},
-                       {QStringLiteral("room_id"), idString(roomId)}};
+    JsonObjectWriter w;
+    w.add("type", u"exit").addId("user_id", user).addId("room_id", roomId);
     if (!reason.isEmpty())
-        object.insert(QStringLiteral("reason"), reason);
-    return frame(object);
+        w.add("reason", reason);
+    return frame(w);
 }
 
 } // namespace roomkeeper::roomcodec
