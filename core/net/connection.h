@@ -69,7 +69,7 @@ public:
     QUuid gatewayRoom;
     qint64 lastClientHeartbeatMs = 0;
     qint64 ackSentMs = 0;    // 0 = no op 2 waiting for its op 1
-    QByteArray pendingToken; // sent once, in op 8 ready
+    QByteArray pendingToken; // sent once: in op 8 ready, or in a new identity's session
 
     TokenBucket bucket;
     int floodStrikes = 0;

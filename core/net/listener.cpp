@@ -99,25 +99,34 @@ void Listener::close()
 void Listener::acceptPending()
 {
     while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
-        if (m_sniffing >= m_config.maxConcurrentHandshakes) {
-            qCDebug(lcNet) << "too many handshakes in progress; refusing" << socket->peerAddress();
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
         // Chat frames are small and latency matters more than packet count.
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        ++m_sniffing;
-        socket->setProperty(SniffingProperty, true);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });
-        // Through TLS, the request may have arrived with the handshake: read it now.
-        if (socket->bytesAvailable() > 0)
-            QMetaObject::invokeMethod(
-                this, [this, socket] { readHead(socket); }, Qt::QueuedConnection);
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
             forget(socket);
             socket->deleteLater();
         });
+        if (m_sniffing >= m_config.maxConcurrentHandshakes) {
+            // Past the cap, a socket whose whole request head is already here (a burst of
+            // reconnects after a restart) is served at once; only one that would have to
+            // wait for its head is refused.
+            socket->waitForReadyRead(0);
+            if (!readHead(socket)) {
+                ++m_handshakesRefused;
+                qCDebug(lcNet) << "too many handshakes in progress; refusing"
+                               << socket->peerAddress();
+                socket->abort();
+                socket->deleteLater();
+                continue;
+            }
+        } else {
+            ++m_sniffing;
+            socket->setProperty(SniffingProperty, true);
+            connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });
+            // Through TLS, the request may have arrived with the handshake: read it now.
+            if (socket->bytesAvailable() > 0)
+                QMetaObject::invokeMethod(
+                    this, [this, socket] { readHead(socket); }, Qt::QueuedConnection);
+        }
         // The head must be read, and any HTTP answer taken, within the handshake timeout
         // (a slowloris defence).
         QTimer::singleShot(m_config.handshakeTimeoutMs, socket, [this, socket] {
@@ -138,22 +147,24 @@ void Listener::forget(QTcpSocket *socket)
     }
 }
 
-void Listener::readHead(QTcpSocket *socket)
+bool Listener::readHead(QTcpSocket *socket)
 {
     const QByteArray peeked = socket->peek(MaxHeadBytes + 1);
     const qsizetype end = peeked.indexOf("\r\n\r\n");
     if (end < 0) {
-        if (peeked.size() > MaxHeadBytes)
-            finish(socket, HttpResponder::response(431, "text/plain; charset=utf-8",
-                                                   "request head too large\n"));
-        return;
+        if (peeked.size() <= MaxHeadBytes)
+            return false;
+        finish(socket, HttpResponder::response(431, "text/plain; charset=utf-8",
+                                               "request head too large\n"));
+        return true;
     }
     const std::optional<HttpRequestHead> head = HttpRequestHead::parse(peeked.left(end + 2));
     if (!head) {
         finish(socket, HttpResponder::response(400, "text/plain; charset=utf-8", "bad request\n"));
-        return;
+        return true;
     }
     route(socket, *head);
+    return true;
 }
 
 void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)

@@ -41,6 +41,8 @@ public:
     bool isTls() const { return !m_config.tlsCertFile.isEmpty(); }
     void close();
     int handshakesInProgress() const { return m_sniffing; }
+    // Connections refused because too many handshakes were in progress.
+    quint64 handshakesRefused() const { return m_handshakesRefused; }
     // While paused, upgrades are answered 503; plain HTTP (/healthz, /metrics) still works.
     void setAcceptingUpgrades(bool accepting) { m_acceptingUpgrades = accepting; }
     // Produces the body of GET /metrics.
@@ -58,7 +60,8 @@ signals:
 
 private:
     void acceptPending();
-    void readHead(QTcpSocket *socket);
+    // Answers or routes the request once its head is complete; false while it is not.
+    bool readHead(QTcpSocket *socket);
     void route(QTcpSocket *socket, const HttpRequestHead &head);
     void finish(QTcpSocket *socket, const QByteArray &response);
     void forget(QTcpSocket *socket);
@@ -69,6 +72,7 @@ private:
     QString m_error;
     QWebSocketServer m_ws;
     int m_sniffing = 0;
+    quint64 m_handshakesRefused = 0;
     bool m_acceptingUpgrades = true;
     std::function<QByteArray()> m_metrics;
     // Sockets handed to QWebSocketServer and not yet upgraded, by peer address and port:

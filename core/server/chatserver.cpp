@@ -98,6 +98,7 @@ ServerStats ChatServer::stats() const
     }
     s.rooms = int(m_rooms.roomCount());
     s.handshakes = m_listener ? m_listener->handshakesInProgress() : 0;
+    s.handshakesRefused = m_listener ? m_listener->handshakesRefused() : 0;
     s.webhookDelivered = m_webhooks->delivered();
     s.webhookFailed = m_webhooks->failed();
     s.webhookDropped = m_webhooks->dropped();
@@ -459,11 +460,38 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
                                << (identity.resumed ? "resumed" : "new");
     if (protocol == WireProtocol::Gateway) {
         conn->pendingToken = identity.token;
+        if (!identity.resumed)
+            flushIdentities(); // the token in op 8 must outlive a crash
         openGateway(*conn, query);
         return;
     }
-    conn->send(
-        roomcodec::session(identity.user, conn->key, identity.token, m_config.heartbeatIntervalMs));
+    if (identity.resumed) {
+        conn->send(roomcodec::session(identity.user, conn->key, identity.token,
+                                      m_config.heartbeatIntervalMs));
+        return;
+    }
+    // A new identity's token is handed out only once it is stored, so that a client
+    // never holds a token the server could forget in a crash. The identities made in
+    // one event-loop turn are stored in one transaction, then their sessions go out.
+    conn->pendingToken = identity.token;
+    m_awaitingSession.append(id);
+    if (m_awaitingSession.size() == 1)
+        QMetaObject::invokeMethod(this, &ChatServer::startNewSessions, Qt::QueuedConnection);
+}
+
+void ChatServer::startNewSessions()
+{
+    flushIdentities();
+    const QList<MemberId> waiting = std::exchange(m_awaitingSession, {});
+    for (MemberId id : waiting) {
+        Connection *c = connection(id);
+        if (!c || c->isClosing())
+            continue;
+        if (const User *user = m_users.find(c->user))
+            c->send(
+                roomcodec::session(*user, c->key, c->pendingToken, m_config.heartbeatIntervalMs));
+        c->pendingToken.clear();
+    }
 }
 
 void ChatServer::openGateway(Connection &c, const QUrlQuery &query)

@@ -112,6 +112,7 @@ private:
     QString openStore();
     void persistRoom(const Room &room);
     void flushIdentities();
+    void startNewSessions();
 
     // ModerationHost
     int endConnectionsFrom(const Ban &addressBan) override;
@@ -150,6 +151,7 @@ private:
     QTimer m_sweepTimer;
     QTimer m_identityTimer;
     QHash<MemberId, std::shared_ptr<Connection>> m_connections;
+    QList<MemberId> m_awaitingSession; // new identities, until they are stored
     QHash<QUuid, QList<MemberId>> m_userConnections;
     QHash<QHostAddress, int> m_perAddress;
     MemberId m_nextMemberId = 1;

@@ -27,6 +27,9 @@ QByteArray renderMetrics(const ServerStats &s)
     metric(out, "connections", "gauge", nullptr, s.gatewayConnections, "protocol=\"gateway\"");
     metric(out, "handshakes_in_progress", "gauge", "Connections still sending their request head.",
            s.handshakes);
+    metric(out, "handshakes_refused_total", "counter",
+           "Connections refused while too many handshakes were in progress.",
+           double(s.handshakesRefused));
     metric(out, "rooms", "gauge", "Rooms that exist.", s.rooms);
     metric(out, "accepting_connections", "gauge", "1 while new connections are accepted.",
            s.accepting ? 1 : 0);

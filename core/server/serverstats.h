@@ -14,6 +14,7 @@ struct ServerStats
     int gatewayConnections = 0; // on /gateway
     int rooms = 0;
     int handshakes = 0; // in progress
+    quint64 handshakesRefused = 0;
     quint64 framesIn = 0;
     quint64 framesOut = 0; // deliveries: one frame to one connection
     quint64 bytesIn = 0;

@@ -8,6 +8,7 @@
 
 #include <QJsonDocument>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace roomkeeper;
@@ -238,6 +239,20 @@ void LimitsTest::handshakesInProgressAreCapped()
     RawClient extra;
     QVERIFY(extra.connectTo(server.port()));
     QVERIFY(extra.waitForDisconnected(1000)); // refused at once, not after the deadline
+    QCOMPARE(server.stats().handshakesRefused, quint64(1));
+
+    // Past the cap, a request whose whole head is there when it is accepted (a burst of
+    // reconnects) is still served. Blocking calls: the server's loop does not run until
+    // the head has been sent.
+    QTcpSocket quick;
+    quick.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(quick.waitForConnected(2000));
+    quick.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    QVERIFY(quick.waitForBytesWritten(2000));
+    QTRY_VERIFY(quick.bytesAvailable() > 0);
+    const QByteArray answer = quick.readAll();
+    QVERIFY2(answer.startsWith("HTTP/1.1 200 "), answer.left(40).constData());
+    QCOMPARE(server.stats().handshakesRefused, quint64(1));
 
     for (RawClient &s : silent)
         QVERIFY(s.waitForDisconnected(4000));
