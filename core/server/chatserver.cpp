@@ -26,7 +26,6 @@ namespace {
 
 constexpr int ShutdownGraceMs = 2000;
 constexpr int StatsIntervalMs = 250;
-constexpr int IdentityFlushMs = 200;
 // Message ids are reserved in blocks so that no message needs a write (records.h).
 constexpr qint64 MessageIdBlock = 1000;
 
@@ -47,8 +46,8 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
       m_store(std::make_unique<SqliteStore>(config.dataDir)),
       m_moderation(std::make_unique<ModerationService>(m_rooms, m_users, *m_store,
                                                        static_cast<ModerationHost &>(*this))),
-      m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_identityTimer(this),
-      m_heartbeatTimer(this), m_statsTimer(this), m_windowTimer(this)
+      m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_heartbeatTimer(this),
+      m_statsTimer(this), m_windowTimer(this)
 {
     qRegisterMetaType<roomkeeper::ServerStats>();
     qRegisterMetaType<roomkeeper::ServerSnapshot>();
@@ -58,8 +57,6 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
     m_clock.start();
     m_sweepTimer.setInterval(m_config.sweepIntervalMs);
     connect(&m_sweepTimer, &QTimer::timeout, this, &ChatServer::sweep);
-    m_identityTimer.setInterval(IdentityFlushMs);
-    connect(&m_identityTimer, &QTimer::timeout, this, &ChatServer::flushIdentities);
     m_rooms.setMaxContent(m_config.maxContent);
     m_heartbeatTimer.setInterval(heartbeatTick(m_config.heartbeatIntervalMs));
     connect(&m_heartbeatTimer, &QTimer::timeout, this, &ChatServer::sweepHeartbeats);
@@ -151,6 +148,43 @@ void ChatServer::watch(const QString &what, const QUuid &room, const QUuid &user
     if (!detail.isEmpty())
         fields.append(textrules::printable(detail, 80));
     emit watchEvent(QStringLiteral("watch\t") + fields.join(QLatin1Char('\t')));
+}
+
+void ChatServer::connectNotify(const QMetaMethod &signal)
+{
+    // Connections are made from any thread; the timers live on this one.
+    if (signal == QMetaMethod::fromSignal(&ChatServer::trafficReady) ||
+        signal == QMetaMethod::fromSignal(&ChatServer::snapshotReady) ||
+        signal == QMetaMethod::fromSignal(&ChatServer::statsUpdated))
+        QMetaObject::invokeMethod(this, &ChatServer::updateWatchTimers, Qt::QueuedConnection);
+}
+
+void ChatServer::disconnectNotify(const QMetaMethod &signal)
+{
+    connectNotify(signal);
+}
+
+void ChatServer::updateWatchTimers()
+{
+    // A headless server wakes up only for its own work: with 10,000 connections each
+    // wake-up of the event loop walks every socket.
+    if (!m_listener)
+        return;
+    const auto watched = [this](auto signal) {
+        return isSignalConnected(QMetaMethod::fromSignal(signal));
+    };
+    const bool window = watched(&ChatServer::trafficReady) || watched(&ChatServer::snapshotReady);
+    if (window && !m_windowTimer.isActive())
+        m_windowTimer.start();
+    else if (!window) {
+        m_windowTimer.stop();
+        m_traffic.setEnabled(false);
+    }
+    const bool stats = watched(&ChatServer::statsUpdated);
+    if (stats && !m_statsTimer.isActive())
+        m_statsTimer.start();
+    else if (!stats)
+        m_statsTimer.stop();
 }
 
 void ChatServer::feedWindow()
@@ -341,10 +375,8 @@ void ChatServer::start()
         return;
     }
     m_heartbeatTimer.start();
-    m_statsTimer.start();
     m_sweepTimer.start();
-    m_identityTimer.start();
-    m_windowTimer.start();
+    updateWatchTimers();
     emit started(m_listener->address().toString(), m_listener->port());
 }
 
@@ -420,6 +452,7 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
         m_users.identify(query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded),
                          query.queryItemValue(QStringLiteral("name"), QUrl::FullyDecoded));
     conn->user = identity.user.id;
+    scheduleIdentityFlush(); // a new identity, or a new name for a known one
     conn->key = randomSecret(128);
 
     m_connections.insert(id, conn);
@@ -475,12 +508,20 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
     // one event-loop turn are stored in one transaction, then their sessions go out.
     conn->pendingToken = identity.token;
     m_awaitingSession.append(id);
-    if (m_awaitingSession.size() == 1)
-        QMetaObject::invokeMethod(this, &ChatServer::startNewSessions, Qt::QueuedConnection);
+    scheduleIdentityFlush();
 }
 
-void ChatServer::startNewSessions()
+void ChatServer::scheduleIdentityFlush()
 {
+    if (m_identityFlushQueued)
+        return;
+    m_identityFlushQueued = true;
+    QMetaObject::invokeMethod(this, &ChatServer::storeIdentities, Qt::QueuedConnection);
+}
+
+void ChatServer::storeIdentities()
+{
+    m_identityFlushQueued = false;
     flushIdentities();
     const QList<MemberId> waiting = std::exchange(m_awaitingSession, {});
     for (MemberId id : waiting) {
@@ -1055,6 +1096,7 @@ void ChatServer::adminChanged(const Room &room, const QUuid &user, bool admin)
 
 void ChatServer::userChanged(const QUuid &user)
 {
+    scheduleIdentityFlush();
     const User *who = m_users.find(user);
     for (const Room *room : m_rooms.rooms()) {
         if (!room->hasParticipant(user))

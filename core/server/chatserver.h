@@ -81,6 +81,10 @@ signals:
     // or heartbeat timeout; never message text. Emitted only while watching is on.
     void watchEvent(const QString &line);
 
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
+
 private:
     void onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProtocol protocol);
     void onDisconnected(Connection *connection);
@@ -112,7 +116,11 @@ private:
     QString openStore();
     void persistRoom(const Room &room);
     void flushIdentities();
-    void startNewSessions();
+    // Stores changed identities at the end of this event-loop turn, then sends the
+    // sessions of new identities.
+    void scheduleIdentityFlush();
+    void storeIdentities();
+    void updateWatchTimers();
 
     // ModerationHost
     int endConnectionsFrom(const Ban &addressBan) override;
@@ -149,7 +157,7 @@ private:
     Listener *m_listener = nullptr;
     bool m_accepting = true;
     QTimer m_sweepTimer;
-    QTimer m_identityTimer;
+    bool m_identityFlushQueued = false;
     QHash<MemberId, std::shared_ptr<Connection>> m_connections;
     QList<MemberId> m_awaitingSession; // new identities, until they are stored
     QHash<QUuid, QList<MemberId>> m_userConnections;
