@@ -10,8 +10,10 @@ namespace roomkeeper::bench::framepeek {
 
 namespace {
 
-constexpr std::string_view RoomMessagePrefix = R"({"content":")";
-constexpr std::string_view GatewayMessagePrefix = R"({"d":{"authorId":")";
+// Keys may come in any order. A quote inside a string value is always escaped, so a
+// needle that starts and ends with a quote matches keys and literal values only.
+constexpr std::string_view RoomMessageType = R"("type":"message")";
+constexpr std::string_view ContentKey = R"("content":")";
 
 std::string needle(std::string_view key)
 {
@@ -73,20 +75,19 @@ std::optional<std::int64_t> integerAt(std::string_view frame, std::size_t at)
     return std::int64_t(number);
 }
 
-// Reads the content string starting at 'at' and the integer field 'idKey' right after it.
-std::optional<Delivery> contentThenId(std::string_view frame, std::size_t at,
-                                      std::string_view idKey)
+// Reads the stamp from the "content" string and the integer field 'idKey'.
+std::optional<Delivery> stampAndId(std::string_view frame, std::string_view idKey)
 {
+    const std::size_t key = frame.find(ContentKey);
+    if (key == std::string_view::npos)
+        return std::nullopt;
+    const std::size_t at = key + ContentKey.size();
     const std::size_t end = stringEnd(frame, at);
     if (end == std::string_view::npos)
         return std::nullopt;
     Delivery delivery;
     readStamp(frame.substr(at, end - at), delivery);
-    std::optional<std::int64_t> id;
-    if (frame.substr(end + 1, idKey.size()) == idKey)
-        id = integerAt(frame, end + 1 + idKey.size());
-    else
-        id = integerField(frame.substr(end), idKey.substr(2, idKey.size() - 4));
+    const std::optional<std::int64_t> id = integerField(frame, idKey);
     if (!id)
         return std::nullopt;
     delivery.messageId = *id;
@@ -115,22 +116,17 @@ std::size_t stringEnd(std::string_view text, std::size_t from)
 
 std::optional<Delivery> roomMessage(std::string_view frame)
 {
-    // Keys are sorted: only "message" frames start with "content".
-    if (frame.substr(0, RoomMessagePrefix.size()) != RoomMessagePrefix)
+    if (frame.find(RoomMessageType) == std::string_view::npos)
         return std::nullopt;
-    return contentThenId(frame, RoomMessagePrefix.size(), R"(,"message_id":)");
+    return stampAndId(frame, "message_id");
 }
 
 std::optional<Delivery> gatewayMessage(std::string_view frame)
 {
     // Only op 3 message_create has an "authorId".
-    if (frame.substr(0, GatewayMessagePrefix.size()) != GatewayMessagePrefix)
+    if (frame.find(R"("authorId":")") == std::string_view::npos)
         return std::nullopt;
-    constexpr std::string_view contentKey = R"(,"content":")";
-    const std::size_t at = frame.find(contentKey, GatewayMessagePrefix.size());
-    if (at == std::string_view::npos)
-        return std::nullopt;
-    return contentThenId(frame, at + contentKey.size(), R"(,"messageId":)");
+    return stampAndId(frame, "messageId");
 }
 
 std::string stampedContent(int sender, std::uint64_t seq, std::int64_t sentNs, std::size_t bytes)
