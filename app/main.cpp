@@ -11,11 +11,14 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QLoggingCategory>
 #include <QThread>
 #include <QTimer>
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <sys/resource.h>
@@ -34,6 +37,32 @@ void raiseFileLimit()
     }
 }
 
+// One log line: "2026-11-23T15:58:41.283 roomkeeper.server info: text". The same as the
+// message pattern "%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}", but
+// the date is formatted once a second instead of per line: a busy server logs a line per
+// connection opened and closed, and QDateTime's formatting was a tenth of a connect.
+void writeLogLine(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    static const char *const typeNames[] = {"debug", "warning", "critical", "fatal", "info"};
+    thread_local time_t stampedSecond = -1;
+    thread_local char stamp[32] = {};
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    const time_t second = time_t(nowMs / 1000);
+    if (second != stampedSecond) {
+        tm local{};
+        localtime_r(&second, &local);
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &local);
+        stampedSecond = second;
+    }
+    const int typeIndex = int(type) >= 0 && int(type) < 5 ? int(type) : 0;
+    const QByteArray text = message.toLocal8Bit();
+    std::fprintf(stderr, "%s.%03d %s %s: %s\n", stamp, int(nowMs % 1000),
+                 context.category ? context.category : "default", typeNames[typeIndex],
+                 text.constData());
+    if (type == QtFatalMsg)
+        std::abort();
+}
+
 void applyLogLevel(const QString &level)
 {
     QString rules = QStringLiteral("roomkeeper.*.debug=%1\n")
@@ -44,8 +73,12 @@ void applyLogLevel(const QString &level)
     if (level == QLatin1StringView("error"))
         rules += QStringLiteral("roomkeeper.*.warning=false\n");
     QLoggingCategory::setFilterRules(rules);
-    qSetMessagePattern(
-        QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
+    if (qEnvironmentVariableIsSet("QT_MESSAGE_PATTERN")) {
+        qSetMessagePattern(
+            QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{category} %{type}: %{message}"));
+        return;
+    }
+    qInstallMessageHandler(writeLogLine);
 }
 
 void printLine(FILE *stream, const QString &text)
