@@ -9,6 +9,9 @@ packages="build-essential cmake ninja-build pkg-config qt6-base-dev qt6-websocke
 libqt6sql6-sqlite qt6-qpa-plugins libgl-dev fonts-dejavu-core file libqrencode-dev"
 if [ "${1:-}" = "--test" ]; then
     packages="$packages clang-format openssl chromium nodejs$(command -v npm >/dev/null 2>&1 || echo " npm")"
+    # tests/stages: libFuzzer (tests/fuzz) needs clang 14 and its runtimes; gcc's
+    # sanitizer runtimes come with build-essential.
+    packages="$packages clang-14 libclang-rt-14-dev"
 fi
 
 missing=""
