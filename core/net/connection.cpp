@@ -67,8 +67,11 @@ bool Connection::sendFrame(const QByteArray &frame)
         return false;
     // A burst written in one event-loop turn is not yet flushed: hand it to the kernel
     // before judging. Only what the peer's socket does not take counts as queued.
-    if (queuedBytes() > maxOutbound && m_tcp)
+    if (queuedBytes() > maxOutbound && m_tcp) {
         m_tcp->flush();
+        if (m_tcp->state() != QAbstractSocket::ConnectedState)
+            return false; // the write failed: the peer is gone
+    }
     if (queuedBytes() > maxOutbound) {
         slowDropped = true;
         closeWith(4008, QStringLiteral("too slow: outbound queue limit passed"), slowGraceMs);
