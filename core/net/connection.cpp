@@ -58,7 +58,7 @@ qint64 Connection::queuedBytes() const
 
 bool Connection::send(const QString &text)
 {
-    return sendFrame(wireframe::text(text.toUtf8()));
+    return sendFrame(wireframe::text(text));
 }
 
 bool Connection::sendFrame(const QByteArray &frame)

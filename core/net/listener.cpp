@@ -199,8 +199,12 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
     socket->disconnect(this);
     const std::pair<QHostAddress, quint16> peer{socket->peerAddress(), socket->peerPort()};
     m_upgrading.insert(peer, socket);
-    // A handshake that fails never comes back through takeUpgraded().
-    connect(socket, &QObject::destroyed, this, [this, peer] { m_upgrading.remove(peer); });
+    // A handshake that fails never comes back through takeUpgraded(). The entry goes only
+    // if it is still this socket's (its guard is null by now), not a later one's.
+    connect(socket, &QObject::destroyed, this, [this, peer] {
+        if (!m_upgrading.value(peer))
+            m_upgrading.remove(peer);
+    });
     m_ws.handleConnection(socket);
 }
 

@@ -43,6 +43,11 @@ QByteArray text(QByteArrayView utf8)
     return frame;
 }
 
+QByteArray text(QStringView json)
+{
+    return text(QByteArrayView(json.toUtf8()));
+}
+
 QByteArray close(int code, QStringView reason)
 {
     constexpr qsizetype MaxReason = 123; // a control frame's payload is at most 125 bytes

@@ -10,6 +10,7 @@ namespace roomkeeper::wireframe {
 // 'utf8' whole. Server frames are never masked, so one frame built per broadcast can be
 // written to every member's socket as it is.
 QByteArray text(QByteArrayView utf8);
+QByteArray text(QStringView json);
 
 // A close frame (RFC 6455 §5.5.1, opcode 8) with 'code' and as much of 'reason' as fits
 // in a control frame (123 bytes of UTF-8), cut at a character boundary.

@@ -507,8 +507,7 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
     // never holds a token the server could forget in a crash. The identities made in
     // one event-loop turn are stored in one transaction, then their sessions go out.
     conn->pendingToken = identity.token;
-    m_awaitingSession.append(id);
-    scheduleIdentityFlush();
+    m_awaitingSession.append(id); // sent by storeIdentities(), scheduled above
 }
 
 void ChatServer::scheduleIdentityFlush()
@@ -851,7 +850,7 @@ void ChatServer::sweepHeartbeats()
             continue;
         if (pingFrame.isEmpty()) {
             pingTime = wallMs();
-            pingFrame = wireframe::text(roomcodec::ping(pingTime).toUtf8());
+            pingFrame = wireframe::text(roomcodec::ping(pingTime));
         }
         c.sendFrame(pingFrame);
         c.lastPingSentMs = now;
@@ -883,7 +882,7 @@ public:
         if (!m_made[p]) {
             const QString text = *m_make[p] ? (*m_make[p])() : QString();
             if (!text.isEmpty())
-                m_frames[p] = wireframe::text(text.toUtf8());
+                m_frames[p] = wireframe::text(text);
             m_made[p] = true;
         }
         if (!m_frames[p].isEmpty())
@@ -933,7 +932,7 @@ void ChatServer::broadcastRoomPicture(const Room &room)
         const bool admin = room.isAdmin(it.value());
         QByteArray &frame = admin ? forAdmins : forMembers;
         if (frame.isEmpty())
-            frame = wireframe::text(roomcodec::room(room, m_users, admin).toUtf8());
+            frame = wireframe::text(roomcodec::room(room, m_users, admin));
         c->sendFrame(frame);
     }
 }
@@ -1136,7 +1135,7 @@ void ChatServer::roomChanged(const Room &room, RoomChanges changes)
         if (!made[admin]) {
             const QString text = gatewaycodec::roomUpdate(room, changes, admin);
             if (!text.isEmpty())
-                frame = wireframe::text(text.toUtf8());
+                frame = wireframe::text(text);
             made[admin] = true;
         }
         if (!frame.isEmpty())
