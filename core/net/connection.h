@@ -1,6 +1,7 @@
 #pragma once
 
 #include "tokenbucket.h"
+#include "wschannel.h"
 
 #include "../domain/room.h"
 
@@ -8,9 +9,7 @@
 #include <QHostAddress>
 #include <QPointer>
 #include <QString>
-#include <QTcpSocket>
 #include <QUuid>
-#include <QWebSocket>
 
 namespace roomkeeper {
 
@@ -26,12 +25,11 @@ enum class WireProtocol
 class Connection
 {
 public:
-    Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id, WireProtocol protocol,
-               qint64 nowMs);
+    Connection(WsChannel *channel, MemberId id, WireProtocol protocol, qint64 nowMs);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
-    QWebSocket *socket() const { return m_socket; }
+    WsChannel *channel() const { return m_channel; }
     MemberId id() const { return m_id; }
     WireProtocol protocol() const { return m_protocol; }
     const QHostAddress &address() const { return m_address; }
@@ -40,14 +38,15 @@ public:
     // found too slow (its outbound queue passed 'maxOutbound' bytes).
     bool send(const QString &text);
     // The same with a frame made by wireframe::text(): a broadcast builds its frame once
-    // and the same bytes go to every member. Written to the TCP socket's buffer, which
-    // is flushed once per event-loop turn, so a turn's frames leave in one write.
+    // and the same bytes go to every member. Queued on the channel, which writes once
+    // per event-loop turn, so a turn's frames leave in one write.
     bool sendFrame(const QByteArray &frame);
     // Bytes written and not yet taken by the kernel.
     qint64 queuedBytes() const;
 
-    // Sends a close frame with 'code' and aborts after 'graceMs' if the peer has not gone.
-    // Never closes synchronously, so it is safe inside a broadcast loop.
+    // Sends a close frame with 'code' behind what is queued and drops the connection after
+    // 'graceMs' if the peer has not gone. Never closes synchronously, so it is safe inside
+    // a broadcast loop.
     void closeWith(int code, const QString &reason, int graceMs);
     bool isClosing() const { return m_closing; }
     // The code of our close, or else the peer's.
@@ -79,16 +78,11 @@ public:
     bool slowDropped = false;
 
 private:
-    QPointer<QWebSocket> m_socket;
-    // The TCP (or TLS) socket under m_socket. Data frames are written to it directly;
-    // QWebSocket still reads the peer's frames and writes its control frames (pong,
-    // close), each whole, so frames never interleave.
-    QPointer<QTcpSocket> m_tcp;
+    QPointer<WsChannel> m_channel;
     MemberId m_id;
     WireProtocol m_protocol;
     QHostAddress m_address;
     bool m_closing = false;
-    int m_closeCode = 0;
 };
 
 } // namespace roomkeeper

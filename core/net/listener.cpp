@@ -2,6 +2,7 @@
 
 #include "httprequesthead.h"
 #include "httpresponder.h"
+#include "wsprotocol.h"
 
 #include <QFile>
 #include <QLoggingCategory>
@@ -10,7 +11,6 @@
 #include <QSslServer>
 #include <QTcpSocket>
 #include <QTimer>
-#include <QWebSocket>
 
 Q_LOGGING_CATEGORY(lcNet, "roomkeeper.net")
 
@@ -19,37 +19,31 @@ namespace roomkeeper {
 namespace {
 // Marks a socket still in the request-head stage, so it is counted once when it leaves.
 constexpr const char *SniffingProperty = "roomkeeperSniffing";
-// Marks a socket handed to QWebSocketServer: from then on Qt owns its deadline.
+// Marks a socket taken over by a WsChannel: its head-stage deadline no longer applies.
 constexpr const char *HandedOffProperty = "roomkeeperHandedOff";
 } // namespace
 
 Listener::Listener(const ServerConfig &config, QObject *parent)
     : QObject(parent), m_config(config),
       m_tcp(config.tlsCertFile.isEmpty() ? std::make_unique<QTcpServer>()
-                                         : std::make_unique<QSslServer>()),
-      m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode)
+                                         : std::make_unique<QSslServer>())
 {
     m_tcp->setListenBacklogSize(config.listenBacklog);
     m_tcp->setMaxPendingConnections(config.listenBacklog);
-    m_ws.setMaxPendingConnections(config.listenBacklog);
-    m_ws.setHandshakeTimeout(config.handshakeTimeoutMs);
     // A QSslServer announces a connection when TCP accepts it but hands it out only after
     // the TLS handshake, with pendingConnectionAvailable.
     connect(m_tcp.get(), &QTcpServer::pendingConnectionAvailable, this, &Listener::acceptPending);
-    connect(&m_ws, &QWebSocketServer::newConnection, this, &Listener::takeUpgraded);
 }
 
 Listener::~Listener()
 {
-    // Sockets still in the handshake are our children and talk to m_ws: they must go
-    // while m_ws is alive.
+    // Sockets still in the request-head stage are our children.
     const QList<QTcpSocket *> sockets = findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
     for (QTcpSocket *socket : sockets) {
         socket->disconnect();
         socket->abort();
         delete socket;
     }
-    m_ws.close();
     m_tcp->close();
 }
 
@@ -93,7 +87,6 @@ bool Listener::listen()
 void Listener::close()
 {
     m_tcp->close();
-    m_ws.close();
 }
 
 void Listener::acceptPending()
@@ -163,11 +156,11 @@ bool Listener::readHead(QTcpSocket *socket)
         finish(socket, HttpResponder::response(400, "text/plain; charset=utf-8", "bad request\n"));
         return true;
     }
-    route(socket, *head);
+    route(socket, *head, end + 4);
     return true;
 }
 
-void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
+void Listener::route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype headBytes)
 {
     if (!head.isWebSocketUpgrade()) {
         if (head.path == "/metrics" && m_metrics &&
@@ -194,18 +187,21 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
                HttpResponder::response(403, "text/plain; charset=utf-8", "origin not allowed\n"));
         return;
     }
+    const ws::HandshakeAnswer answer = ws::answerUpgrade(head);
+    if (!answer.accepted) {
+        finish(socket, answer.response);
+        return;
+    }
     forget(socket);
     socket->setProperty(HandedOffProperty, true);
     socket->disconnect(this);
-    const std::pair<QHostAddress, quint16> peer{socket->peerAddress(), socket->peerPort()};
-    m_upgrading.insert(peer, socket);
-    // A handshake that fails never comes back through takeUpgraded(). The entry goes only
-    // if it is still this socket's (its guard is null by now), not a later one's.
-    connect(socket, &QObject::destroyed, this, [this, peer] {
-        if (!m_upgrading.value(peer))
-            m_upgrading.remove(peer);
-    });
-    m_ws.handleConnection(socket);
+    socket->skip(headBytes); // what follows the head is the client's first frames
+    const WireProtocol protocol =
+        head.path == "/gateway" ? WireProtocol::Gateway : WireProtocol::Room;
+    WsChannel *channel =
+        WsChannel::takeOver(socket, head.target, m_config.maxMessageSize, &m_flusher);
+    channel->write(answer.response);
+    emit webSocketReady(channel, protocol);
 }
 
 void Listener::finish(QTcpSocket *socket, const QByteArray &response)
@@ -214,25 +210,6 @@ void Listener::finish(QTcpSocket *socket, const QByteArray &response)
     disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
     socket->write(response);
     socket->disconnectFromHost();
-}
-
-void Listener::takeUpgraded()
-{
-    while (m_ws.hasPendingConnections()) {
-        QWebSocket *socket = m_ws.nextPendingConnection();
-        if (!socket)
-            break;
-        // Qt's defaults are 2 GiB: set the caps before returning to the event loop.
-        socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxMessageSize));
-        socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageSize));
-        const WireProtocol protocol = socket->requestUrl().path() == QLatin1StringView("/gateway")
-                                          ? WireProtocol::Gateway
-                                          : WireProtocol::Room;
-        QTcpSocket *transport = m_upgrading.take({socket->peerAddress(), socket->peerPort()});
-        if (transport)
-            transport->disconnect(this);
-        emit webSocketReady(socket, transport, protocol);
-    }
 }
 
 bool Listener::originAllowed(const QByteArray &origin, const QByteArray &host,

@@ -1,28 +1,26 @@
 #pragma once
 
 #include "connection.h"
+#include "wschannel.h"
 
 #include "../server/serverconfig.h"
 
-#include <QHash>
 #include <QObject>
-#include <QPointer>
 #include <QTcpServer>
-#include <QWebSocketServer>
 
 #include <functional>
 #include <memory>
 
 class QTcpSocket;
-class QWebSocket;
 
 namespace roomkeeper {
 
 struct HttpRequestHead;
 
 // The one TCP port: accepts with a large backlog, reads each request head under a
-// deadline and a size cap, answers plain HTTP itself and hands WebSocket upgrades on
-// /ws and /gateway to Qt (PROTOCOL.md §1). Upgrades with a foreign Origin are refused.
+// deadline and a size cap, answers plain HTTP itself, and answers WebSocket upgrades on
+// /ws and /gateway (RFC 6455) and hands each on as a WsChannel (PROTOCOL.md §1).
+// Upgrades with a foreign Origin are refused.
 class Listener final : public QObject
 {
     Q_OBJECT
@@ -53,31 +51,26 @@ public:
                               const QStringList &allowed);
 
 signals:
-    // An upgraded socket, with its limits already set, and the TCP (or TLS) socket under
-    // it (null if it could not be matched). The receiver owns the QWebSocket.
-    void webSocketReady(QWebSocket *socket, QTcpSocket *transport,
-                        roomkeeper::WireProtocol protocol);
+    // An upgraded connection, its 101 answer queued and its size limit set; it reads
+    // nothing until started. The receiver owns it.
+    void webSocketReady(roomkeeper::WsChannel *channel, roomkeeper::WireProtocol protocol);
 
 private:
     void acceptPending();
     // Answers or routes the request once its head is complete; false while it is not.
     bool readHead(QTcpSocket *socket);
-    void route(QTcpSocket *socket, const HttpRequestHead &head);
+    void route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype headBytes);
     void finish(QTcpSocket *socket, const QByteArray &response);
     void forget(QTcpSocket *socket);
-    void takeUpgraded();
 
     const ServerConfig &m_config;
     std::unique_ptr<QTcpServer> m_tcp; // a QSslServer with --tls-cert
     QString m_error;
-    QWebSocketServer m_ws;
+    WsFlusher m_flusher;
     int m_sniffing = 0;
     quint64 m_handshakesRefused = 0;
     bool m_acceptingUpgrades = true;
     std::function<QByteArray()> m_metrics;
-    // Sockets handed to QWebSocketServer and not yet upgraded, by peer address and port:
-    // QWebSocket does not expose the socket it was upgraded from.
-    QHash<std::pair<QHostAddress, quint16>, QPointer<QTcpSocket>> m_upgrading;
 };
 
 } // namespace roomkeeper

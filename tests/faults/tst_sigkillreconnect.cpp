@@ -26,6 +26,7 @@
 // the attempts each client needed are printed.
 
 #include "reconnectingclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include <QElapsedTimer>
@@ -558,5 +559,5 @@ void SigkillReconnectTest::twoThousandClientsComeBackAfterSigkill()
           qPrintable(percentiles(fromKill)));
 }
 
-QTEST_GUILESS_MAIN(SigkillReconnectTest)
+ROOMKEEPER_SERVER_TEST_MAIN(SigkillReconnectTest)
 #include "tst_sigkillreconnect.moc"

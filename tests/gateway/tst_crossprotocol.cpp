@@ -5,6 +5,7 @@
 
 #include "gatewayclient.h"
 #include "gatewaytest.h"
+#include "servertestmain.h"
 
 #include "server/chatserver.h"
 
@@ -715,5 +716,5 @@ void CrossProtocolTest::roomClosesForEveryone()
     QVERIFY(listedRoom(roomList(m.wendy), m.room).isEmpty());
 }
 
-QTEST_GUILESS_MAIN(CrossProtocolTest)
+ROOMKEEPER_SERVER_TEST_MAIN(CrossProtocolTest)
 #include "tst_crossprotocol.moc"

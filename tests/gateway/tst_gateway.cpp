@@ -5,6 +5,7 @@
 
 #include "gatewayclient.h"
 #include "gatewaytest.h"
+#include "servertestmain.h"
 
 #include "server/chatserver.h"
 
@@ -1382,5 +1383,5 @@ void GatewayTest::shutdownCloses1001()
     QTRY_COMPARE(stopped.size(), 1);
 }
 
-QTEST_GUILESS_MAIN(GatewayTest)
+ROOMKEEPER_SERVER_TEST_MAIN(GatewayTest)
 #include "tst_gateway.moc"

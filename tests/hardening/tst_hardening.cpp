@@ -2,6 +2,7 @@
 // slowloris handshakes, driven over real sockets against the real server on port 0.
 
 #include "rawclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -350,5 +351,5 @@ void HardeningTest::slowlorisHandshakesAreClosed()
     QVERIFY(legit.isConnected());
 }
 
-QTEST_GUILESS_MAIN(HardeningTest)
+ROOMKEEPER_SERVER_TEST_MAIN(HardeningTest)
 #include "tst_hardening.moc"

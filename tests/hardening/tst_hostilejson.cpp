@@ -14,6 +14,7 @@
 
 #include "../gateway/gatewayclient.h"
 #include "rawclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -409,5 +410,5 @@ void HostileJsonTest::textThatIsNotUtf8Closes1007()
     QVERIFY(l.aliceGateway.answersAck());
 }
 
-QTEST_GUILESS_MAIN(HostileJsonTest)
+ROOMKEEPER_SERVER_TEST_MAIN(HostileJsonTest)
 #include "tst_hostilejson.moc"

@@ -23,6 +23,7 @@
 //   occur.
 
 #include "../gateway/gatewayclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -580,5 +581,5 @@ void RacesTest::joinWhileLocking()
     QVERIFY(refused > 0);
 }
 
-QTEST_GUILESS_MAIN(RacesTest)
+ROOMKEEPER_SERVER_TEST_MAIN(RacesTest)
 #include "tst_races.moc"

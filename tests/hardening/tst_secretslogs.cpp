@@ -23,6 +23,7 @@
 //   number of tab-separated fields (8 and 6).
 
 #include "../gateway/gatewayclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "console/consolecommands.h"
@@ -544,5 +545,5 @@ void SecretsLogsTest::hostileNamesAndReasonsCannotSplitLogLines()
     QVERIFY2(broken.isEmpty(), qPrintable(broken.join(u"\n    "_s)));
 }
 
-QTEST_GUILESS_MAIN(SecretsLogsTest)
+ROOMKEEPER_SERVER_TEST_MAIN(SecretsLogsTest)
 #include "tst_secretslogs.moc"

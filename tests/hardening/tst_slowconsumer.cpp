@@ -16,6 +16,7 @@
 //   without a gap and each sender's messages in the order sent, for N in the thousands.
 
 #include "rawclient.h"
+#include "servertestmain.h"
 
 #include "server/chatserver.h"
 
@@ -347,5 +348,5 @@ void SlowConsumerTest::stoppedReaderIsDroppedWhileOthersGetEverything()
     QVERIFY(total >= 2000);
 }
 
-QTEST_GUILESS_MAIN(SlowConsumerTest)
+ROOMKEEPER_SERVER_TEST_MAIN(SlowConsumerTest)
 #include "tst_slowconsumer.moc"

@@ -2,6 +2,7 @@
 // headless fallback and graceful shutdown on SIGINT/SIGTERM.
 
 #include "rawclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include <QFile>
@@ -389,5 +390,5 @@ void BinaryTest::tlsServesWssAndHttps()
     QVERIFY(!plain.buffered().contains("200"));
 }
 
-QTEST_GUILESS_MAIN(BinaryTest)
+ROOMKEEPER_SERVER_TEST_MAIN(BinaryTest)
 #include "tst_binary.moc"

@@ -1,6 +1,7 @@
 // The headless console of the real binary, driven through its stdin as a script would:
 // every command answers "ok ..." or "error: ...", and acts on real clients.
 
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include <QProcess>
@@ -274,5 +275,5 @@ void ConsoleTest::quitStopsGracefully()
     QCOMPARE(m_process->exitCode(), 0);
 }
 
-QTEST_GUILESS_MAIN(ConsoleTest)
+ROOMKEEPER_SERVER_TEST_MAIN(ConsoleTest)
 #include "tst_console.moc"

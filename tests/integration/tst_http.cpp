@@ -2,6 +2,7 @@
 // for WebSocket upgrades.
 
 #include "rawclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "net/listener.h"
@@ -139,5 +140,5 @@ void HttpTest::originUnitRules()
     QVERIFY(Listener::originAllowed("http://any.example", "host:1", {QStringLiteral("*")}));
 }
 
-QTEST_GUILESS_MAIN(HttpTest)
+ROOMKEEPER_SERVER_TEST_MAIN(HttpTest)
 #include "tst_http.moc"

@@ -2,6 +2,7 @@
 // real sockets against the real server on port 0.
 
 #include "rawclient.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -271,5 +272,5 @@ void LimitsTest::oversizedRequestHeadGets431()
     QVERIFY2(client.buffered().startsWith("HTTP/1.1 431 "), client.buffered().left(40).constData());
 }
 
-QTEST_GUILESS_MAIN(LimitsTest)
+ROOMKEEPER_SERVER_TEST_MAIN(LimitsTest)
 #include "tst_limits.moc"

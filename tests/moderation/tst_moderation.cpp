@@ -4,6 +4,7 @@
 // and subnet, clearing a room, and refusals that change nothing.
 
 #include "moderationtest.h"
+#include "servertestmain.h"
 
 #include <QTest>
 
@@ -759,5 +760,5 @@ void ModerationTest::refusedActionsChangeNothing()
     QCOMPARE(s.server.users().find(userOf(bob))->color, str(bob.session(), "color"));
 }
 
-QTEST_GUILESS_MAIN(ModerationTest)
+ROOMKEEPER_SERVER_TEST_MAIN(ModerationTest)
 #include "tst_moderation.moc"

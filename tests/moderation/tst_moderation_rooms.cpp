@@ -5,6 +5,7 @@
 // the audit trail, /metrics and webhooks end to end.
 
 #include "moderationtest.h"
+#include "servertestmain.h"
 
 #include "net/httprequesthead.h"
 
@@ -779,5 +780,5 @@ void ModerationRoomsTest::webhookGetsEveryMessageInOrder()
     QCOMPARE(s.server.stats().webhookDelivered, quint64(texts.size()));
 }
 
-QTEST_GUILESS_MAIN(ModerationRoomsTest)
+ROOMKEEPER_SERVER_TEST_MAIN(ModerationRoomsTest)
 #include "tst_moderation_rooms.moc"

@@ -2,6 +2,7 @@
 // what the server said it did survives SIGKILL right after it said so; a damaged database
 // stops the start and is left alone; no message content ever reaches the data dir.
 
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include <QDir>
@@ -498,5 +499,5 @@ void PersistenceTest::noMessageContentOnDisk()
     scan("after stopping");
 }
 
-QTEST_GUILESS_MAIN(PersistenceTest)
+ROOMKEEPER_SERVER_TEST_MAIN(PersistenceTest)
 #include "tst_persistence.moc"

@@ -2,6 +2,7 @@
 // ban, unban, update, admin grant/revoke with the rank rules, and close.
 
 #include "protocoltest.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -666,5 +667,5 @@ void RoomAdminTest::refusedLongReasonNamesRoom()
     QCOMPARE(p.participants(p.dave), 3);
 }
 
-QTEST_GUILESS_MAIN(RoomAdminTest)
+ROOMKEEPER_SERVER_TEST_MAIN(RoomAdminTest)
 #include "tst_roomadmin.moc"

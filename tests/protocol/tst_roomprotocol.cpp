@@ -3,6 +3,7 @@
 // be provoked over the wire, and hostile input. Admin requests are in tst_roomadmin.
 
 #include "protocoltest.h"
+#include "servertestmain.h"
 #include "testclient.h"
 
 #include "server/chatserver.h"
@@ -1294,5 +1295,5 @@ void RoomProtocolTest::hostileInputKeepsServerAlive()
     QVERIFY(late.open(l.server.port()));
 }
 
-QTEST_GUILESS_MAIN(RoomProtocolTest)
+ROOMKEEPER_SERVER_TEST_MAIN(RoomProtocolTest)
 #include "tst_roomprotocol.moc"
