@@ -200,6 +200,7 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype 
         head.path == "/gateway" ? WireProtocol::Gateway : WireProtocol::Room;
     WsChannel *channel =
         WsChannel::takeOver(socket, head.target, m_config.maxMessageSize, &m_flusher);
+    channel->setCloseGraceMs(m_config.slowClientGraceMs);
     channel->write(answer.response);
     emit webSocketReady(channel, protocol);
 }

@@ -23,9 +23,6 @@ namespace {
 constexpr qsizetype ReadBudget = 256 * 1024;
 // The frames one writev() takes at most.
 constexpr int MaxIovecs = 64;
-// A protocol failure (bad frame, bad UTF-8, too big) is closed with its code; the peer
-// has this long to answer before the connection is dropped.
-constexpr int FailureGraceMs = 1000;
 } // namespace
 
 WsChannel::WsChannel(qint64 maxMessageSize, WsFlusher *flusher)
@@ -157,7 +154,7 @@ bool WsChannel::consume(QByteArrayView bytes)
                 m_outBytes += m_out.constLast().size();
                 m_finishWhenFlushed = true;
                 queueFlush();
-                QTimer::singleShot(FailureGraceMs, this, &WsChannel::abort);
+                QTimer::singleShot(m_closeGraceMs, this, &WsChannel::abort);
             } else if (m_state == State::Closing) {
                 // The answer to our close: end once our frames have left.
                 m_finishWhenFlushed = true;
@@ -166,7 +163,7 @@ bool WsChannel::consume(QByteArrayView bytes)
             }
             break;
         case ws::Message::Kind::Failure:
-            close(message->code, message->reason, FailureGraceMs);
+            close(message->code, message->reason, m_closeGraceMs);
             break;
         }
         if (!alive || m_state == State::Gone)

@@ -47,6 +47,9 @@ public:
     const QByteArray &requestTarget() const { return m_requestTarget; }
 
     void setMaxMessageSize(qint64 bytes) { m_reader.setMaxMessageSize(bytes); }
+    // How long a close the channel starts itself (a frame it refuses: 1002, 1007, 1009)
+    // or answers waits for the peer before the connection is dropped.
+    void setCloseGraceMs(int ms) { m_closeGraceMs = ms; }
 
     // Starts reading (first the bytes that came with the request head) at the next
     // event-loop turn, so that the owner's replies to the handshake go out first.
@@ -115,6 +118,7 @@ private:
     bool m_shutdownWhenFlushed = false;
     bool m_finishWhenFlushed = false;
 
+    int m_closeGraceMs = 1000;
     State m_state = State::Open;
     int m_closeCode = 0;
     QString m_closeReason;

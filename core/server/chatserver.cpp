@@ -70,8 +70,10 @@ ChatServer::~ChatServer()
         flushIdentities();
     // Connections abort their sockets; no event may reach the rooms any more. The
     // listener goes now, while every member is alive: its sockets may still signal.
-    for (const auto &conn : std::as_const(m_connections))
-        conn->channel()->disconnect(this);
+    for (const auto &conn : std::as_const(m_connections)) {
+        if (WsChannel *channel = conn->channel())
+            channel->disconnect(this);
+    }
     m_connections.clear();
     delete m_listener;
     m_listener = nullptr;
