@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,8 +20,9 @@ namespace roomkeeper {
 namespace {
 // What one read notification takes from a socket at most before the others get a turn.
 constexpr qsizetype ReadBudget = 256 * 1024;
-// The frames one writev() takes at most.
-constexpr int MaxIovecs = 64;
+// A buffer the kernel takes only part of at a time drops its written part once that
+// passes this size (and half the buffer), so it never grows by what has already left.
+constexpr qsizetype CompactOutboundAfter = 64 * 1024;
 } // namespace
 
 WsChannel::WsChannel(qint64 maxMessageSize, WsFlusher *flusher)
@@ -150,15 +150,14 @@ bool WsChannel::consume(QByteArrayView bytes)
                 m_closeCode = message->code;
                 m_closeReason = message->reason;
                 m_state = State::Closing;
-                m_out.append(wireframe::close(message->code, QString()));
-                m_outBytes += m_out.constLast().size();
+                m_outBuffer.append(wireframe::close(message->code, QString()));
                 m_finishWhenFlushed = true;
                 queueFlush();
                 QTimer::singleShot(m_closeGraceMs, this, &WsChannel::abort);
             } else if (m_state == State::Closing) {
                 // The answer to our close: end once our frames have left.
                 m_finishWhenFlushed = true;
-                if (m_outBytes == 0)
+                if (bytesQueued() == 0)
                     finish(1006);
             }
             break;
@@ -176,16 +175,15 @@ void WsChannel::write(const QByteArray &frame)
 {
     if (m_state != State::Open)
         return;
-    m_out.append(frame);
-    m_outBytes += frame.size();
+    m_outBuffer.append(frame);
     queueFlush();
 }
 
 qint64 WsChannel::bytesToWrite() const
 {
     if (m_tls)
-        return m_outBytes + m_tls->bytesToWrite();
-    return m_outBytes;
+        return bytesQueued() + m_tls->bytesToWrite();
+    return bytesQueued();
 }
 
 void WsChannel::queueFlush()
@@ -213,31 +211,14 @@ bool WsChannel::flush()
     if (m_state == State::Gone)
         return false;
     if (m_tls) {
-        for (const QByteArray &frame : std::as_const(m_out))
-            m_tls->write(frame);
-        m_out = {};
-        m_outBytes = 0;
+        m_tls->write(std::exchange(m_outBuffer, QByteArray()));
+        m_outOffset = 0;
         afterFlushed();
         return m_state != State::Gone;
     }
-    while (m_outBytes > 0) {
-        iovec vectors[MaxIovecs];
-        int count = 0;
-        qsizetype offset = m_outOffset;
-        qint64 asked = 0;
-        for (const QByteArray &frame : std::as_const(m_out)) {
-            if (count == MaxIovecs)
-                break;
-            vectors[count].iov_base = const_cast<char *>(frame.constData() + offset);
-            vectors[count].iov_len = size_t(frame.size() - offset);
-            asked += frame.size() - offset;
-            offset = 0;
-            ++count;
-        }
-        msghdr message{};
-        message.msg_iov = vectors;
-        message.msg_iovlen = size_t(count);
-        const ssize_t written = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+    while (m_outOffset < m_outBuffer.size()) {
+        const ssize_t written = ::send(m_fd, m_outBuffer.constData() + m_outOffset,
+                                       size_t(m_outBuffer.size() - m_outOffset), MSG_NOSIGNAL);
         if (written < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,22 +227,13 @@ bool WsChannel::flush()
             finish(1006); // the peer is gone
             return false;
         }
-        m_outBytes -= written;
-        qint64 left = written;
-        while (left > 0) {
-            const qsizetype rest = m_out.constFirst().size() - m_outOffset;
-            if (left < rest) {
-                m_outOffset += left;
-                break;
-            }
-            left -= rest;
-            m_out.removeFirst();
+        m_outOffset += written;
+    }
+    if (bytesQueued() > 0) {
+        if (m_outOffset > CompactOutboundAfter && m_outOffset > m_outBuffer.size() / 2) {
+            m_outBuffer.remove(0, m_outOffset);
             m_outOffset = 0;
         }
-        if (written < asked)
-            break; // the kernel's buffer is full
-    }
-    if (m_outBytes > 0) {
         if (!m_writeNotifier) {
             m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
             connect(m_writeNotifier, &QSocketNotifier::activated, this, &WsChannel::onWritable);
@@ -269,12 +241,25 @@ bool WsChannel::flush()
         m_writeNotifier->setEnabled(true);
         return true;
     }
-    m_out = {}; // an idle connection keeps no buffer
+    // Everything left. The buffer keeps its memory for the next turn's frames (freeing
+    // and growing it every turn costs page faults); releaseIdleMemory() frees it.
+    if (m_outBuffer.isDetached())
+        m_outBuffer.resize(0);
+    else
+        m_outBuffer = QByteArray(); // still a broadcast's frame
     m_outOffset = 0;
     if (m_writeNotifier)
         m_writeNotifier->setEnabled(false);
     afterFlushed();
     return m_state != State::Gone;
+}
+
+void WsChannel::releaseIdleMemory()
+{
+    if (bytesQueued() == 0 && m_state != State::Gone) {
+        m_outBuffer = QByteArray();
+        m_outOffset = 0;
+    }
 }
 
 void WsChannel::onWritable()
@@ -309,8 +294,7 @@ void WsChannel::close(int code, const QString &reason, int graceMs)
     m_closeReason = reason;
     // Behind what is queued, so the peer reads everything before it (a kick's reason,
     // the last messages); then a half-close, while the peer's frames go on being read.
-    m_out.append(wireframe::close(code, reason));
-    m_outBytes += m_out.constLast().size();
+    m_outBuffer.append(wireframe::close(code, reason));
     m_shutdownWhenFlushed = true;
     queueFlush();
     QTimer::singleShot(graceMs, this, &WsChannel::abort);
@@ -342,8 +326,8 @@ void WsChannel::finish(int closeCodeIfNone)
     if (m_flushQueued && m_flusher)
         m_flusher->cancel(this);
     m_flushQueued = false;
-    m_out = {};
-    m_outBytes = 0;
+    m_outBuffer = QByteArray();
+    m_outOffset = 0;
     // This may run inside a notifier's own activation: unhook it now, free it later.
     for (QSocketNotifier **notifier : {&m_readNotifier, &m_writeNotifier}) {
         if (*notifier) {

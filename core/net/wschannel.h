@@ -23,9 +23,9 @@ class WsFlusher;
 // is kept while it is idle. Through TLS the channel owns the QSslSocket the listener
 // accepted and reads and writes through it.
 //
-// Writes queue whole frames (shared, not copied: a broadcast's one frame goes to every
-// member) and leave once per event-loop turn, in one writev() per connection, so a turn's
-// frames are batched. Nothing is ever written or closed synchronously from write() or
+// Writes queue whole frames (a broadcast builds its frame once for every member) and
+// leave once per event-loop turn, in one send() per connection, so a turn's frames are
+// batched. Nothing is ever written or closed synchronously from write() or
 // close(): both are safe inside a loop over members.
 class WsChannel final : public QObject
 {
@@ -62,6 +62,10 @@ public:
     qint64 bytesToWrite() const;
     // Hands the kernel what it takes now. False if the peer turned out to be gone.
     bool flush();
+    // Frees the outbound buffer if nothing is queued. An active connection keeps its
+    // buffer between turns; the owner calls this now and then, so an idle connection
+    // holds no buffer.
+    void releaseIdleMemory();
 
     // Queues a close frame behind what is queued, half-closes once it has left and goes
     // on reading (and dropping) the peer's frames until it closes too; whatever the peer
@@ -110,9 +114,11 @@ private:
     ws::FrameReader m_reader;
     QByteArray m_initialInput;
 
-    QList<QByteArray> m_out; // queued frames; the first may be partly written
+    qint64 bytesQueued() const { return m_outBuffer.size() - m_outOffset; }
+
+    // Queued frames, back to back; the first m_outOffset bytes have been written.
+    QByteArray m_outBuffer;
     qsizetype m_outOffset = 0;
-    qint64 m_outBytes = 0; // queued bytes not yet written
     bool m_flushQueued = false;
     bool m_started = false;
     bool m_shutdownWhenFlushed = false;

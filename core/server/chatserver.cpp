@@ -269,6 +269,11 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
 void ChatServer::sweep()
 {
     m_moderation->sweep(m_config.roomIdleMs());
+    // A connection keeps its outbound buffer while it is busy; idle ones give it back.
+    for (const auto &conn : std::as_const(m_connections)) {
+        if (WsChannel *channel = conn->channel())
+            channel->releaseIdleMemory();
+    }
 }
 
 QString ChatServer::openStore()
