@@ -73,37 +73,53 @@ void RawClient::sendText(const QByteArray &payload)
     write(maskedFrame(0x1, payload));
 }
 
-QByteArray RawClient::readFrame(int timeoutMs)
+bool RawClient::takeFrame(QByteArray &buffer, quint8 &opcode, QByteArray &payload)
 {
-    QByteArray payload;
-    [[maybe_unused]] const bool complete = QTest::qWaitFor(
+    if (buffer.size() < 2)
+        return false;
+    const auto b0 = quint8(buffer.at(0));
+    const auto b1 = quint8(buffer.at(1));
+    qsizetype header = 2;
+    quint64 length = b1 & 0x7f;
+    if (length == 126) {
+        if (buffer.size() < 4)
+            return false;
+        length = (quint64(quint8(buffer.at(2))) << 8) | quint8(buffer.at(3));
+        header = 4;
+    } else if (length == 127) {
+        if (buffer.size() < 10)
+            return false;
+        length = 0;
+        for (int i = 2; i < 10; ++i)
+            length = (length << 8) | quint8(buffer.at(i));
+        header = 10;
+    }
+    if (b1 & 0x80)
+        header += 4; // servers do not mask, but do not trip over it
+    if (quint64(buffer.size()) < quint64(header) + length)
+        return false;
+    opcode = b0 & 0x0f;
+    payload = buffer.mid(header, qsizetype(length));
+    buffer.remove(0, header + qsizetype(length));
+    return true;
+}
+
+bool RawClient::readAnyFrame(quint8 &opcode, QByteArray &payload, int timeoutMs)
+{
+    return QTest::qWaitFor(
         [&] {
             m_buffer += m_socket.readAll();
-            if (m_buffer.size() < 2)
-                return false;
-            const auto b1 = quint8(m_buffer.at(1));
-            qsizetype header = 2;
-            quint64 length = b1 & 0x7f;
-            if (length == 126) {
-                if (m_buffer.size() < 4)
-                    return false;
-                length = (quint64(quint8(m_buffer.at(2))) << 8) | quint8(m_buffer.at(3));
-                header = 4;
-            } else if (length == 127) {
-                if (m_buffer.size() < 10)
-                    return false;
-                length = 0;
-                for (int i = 2; i < 10; ++i)
-                    length = (length << 8) | quint8(m_buffer.at(i));
-                header = 10;
-            }
-            if (quint64(m_buffer.size()) < header + length)
-                return false;
-            payload = m_buffer.mid(header, qsizetype(length));
-            m_buffer.remove(0, header + qsizetype(length));
-            return true;
+            return takeFrame(m_buffer, opcode, payload);
         },
         timeoutMs);
+}
+
+QByteArray RawClient::readFrame(int timeoutMs)
+{
+    quint8 opcode = 0;
+    QByteArray payload;
+    if (!readAnyFrame(opcode, payload, timeoutMs))
+        return QByteArray();
     return payload;
 }
 

@@ -19,14 +19,19 @@ public:
                 int timeoutMs = 5000);
     // Sends one masked text frame, as a client must.
     void sendText(const QByteArray &payload);
-    // Reads the next whole server frame (text payloads only); empty on timeout.
+    // Reads the next whole server frame and gives its payload (the frames a test expects
+    // here are text); empty on timeout.
     QByteArray readFrame(int timeoutMs = 5000);
+    // Reads the next whole server frame of any kind; false on timeout.
+    bool readAnyFrame(quint8 &opcode, QByteArray &payload, int timeoutMs = 5000);
     bool waitForDisconnected(int timeoutMs);
     QTcpSocket &socket() { return m_socket; }
     // What was read but not yet taken as a frame or a response head.
     const QByteArray &buffered() const { return m_buffer; }
 
     static QByteArray maskedFrame(quint8 opcode, const QByteArray &payload);
+    // Takes one whole server frame off the front of 'buffer': its opcode and payload.
+    static bool takeFrame(QByteArray &buffer, quint8 &opcode, QByteArray &payload);
 
 private:
     QTcpSocket m_socket;

@@ -43,38 +43,6 @@ qint64 rssKiB()
     return 0;
 }
 
-// Takes one whole server frame off the front of 'buffer': its opcode and payload.
-bool takeFrame(QByteArray &buffer, quint8 &opcode, QByteArray &payload)
-{
-    if (buffer.size() < 2)
-        return false;
-    const auto b0 = quint8(buffer.at(0));
-    const auto b1 = quint8(buffer.at(1));
-    qsizetype header = 2;
-    quint64 length = b1 & 0x7f;
-    if (length == 126) {
-        if (buffer.size() < 4)
-            return false;
-        length = (quint64(quint8(buffer.at(2))) << 8) | quint8(buffer.at(3));
-        header = 4;
-    } else if (length == 127) {
-        if (buffer.size() < 10)
-            return false;
-        length = 0;
-        for (int i = 2; i < 10; ++i)
-            length = (length << 8) | quint8(buffer.at(i));
-        header = 10;
-    }
-    if (b1 & 0x80)
-        header += 4; // servers do not mask, but do not trip over it
-    if (quint64(buffer.size()) < quint64(header) + length)
-        return false;
-    opcode = b0 & 0x0f;
-    payload = buffer.mid(header, qsizetype(length));
-    buffer.remove(0, header + qsizetype(length));
-    return true;
-}
-
 // Reads what arrived on 'socket' into 'buffer'; returns the close code of a close frame
 // found in it (skipping other frames), 0 if the socket is gone without one, -1 if neither.
 int pollClose(QTcpSocket &socket, QByteArray &buffer)
@@ -82,7 +50,7 @@ int pollClose(QTcpSocket &socket, QByteArray &buffer)
     buffer += socket.readAll();
     quint8 opcode = 0;
     QByteArray payload;
-    while (takeFrame(buffer, opcode, payload)) {
+    while (RawClient::takeFrame(buffer, opcode, payload)) {
         if (opcode == 0x8)
             return payload.size() >= 2 ? (quint8(payload.at(0)) << 8) | quint8(payload.at(1))
                                        : 1005;
