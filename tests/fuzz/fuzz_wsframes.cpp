@@ -34,7 +34,7 @@ bool isAscii(const QString &text)
 
 bool isAllowedCloseCode(int code)
 {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
            (code >= 3000 && code <= 4999);
 }
 
