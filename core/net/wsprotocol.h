@@ -53,6 +53,8 @@ struct Message
     QByteArray payload;
     int code = 0;
     QString reason; // Close: the peer's; Failure: why, ASCII, at most 123 bytes
+
+    friend bool operator==(const Message &, const Message &) = default;
 };
 
 // Reads client frames as they arrive in any pieces. Frames must be masked; fragmented

@@ -81,18 +81,6 @@ void drain(ws::FrameReader &reader, QList<Message> &out)
         check(reader.bufferedBytes() == 0);
 }
 
-bool same(const QList<Message> &a, const QList<Message> &b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (qsizetype i = 0; i < a.size(); ++i) {
-        if (a[i].kind != b[i].kind || a[i].payload != b[i].payload || a[i].code != b[i].code ||
-            a[i].reason != b[i].reason)
-            return false;
-    }
-    return true;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -131,7 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     drain(whole, fromWhole);
     check(!whole.next());
 
-    check(same(fromPieces, fromWhole));
+    check(fromPieces == fromWhole);
     check(pieces.isFinished() == whole.isFinished());
     check(pieces.bufferedBytes() == whole.bufferedBytes());
     return 0;

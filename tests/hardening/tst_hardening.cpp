@@ -2,6 +2,7 @@
 // slowloris handshakes, driven over real sockets against the real server on port 0.
 
 #include "rawclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -20,14 +21,6 @@ using namespace roomkeeper;
 using namespace roomkeeper::test;
 
 namespace {
-
-ServerConfig localConfig()
-{
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
-    return c;
-}
 
 // VmRSS of this process in KiB (0 if unreadable).
 qint64 rssKiB()
@@ -121,7 +114,7 @@ private slots:
 // sends close 1009 within 100 ms of the header, and this process's RSS grows < 1 MiB.
 void HardeningTest::hugeFrameHeaderClosesAtOnce()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageSize = 1024;
     ChatServer server(c);
     server.start();
@@ -155,7 +148,7 @@ void HardeningTest::hugeFrameHeaderClosesAtOnce()
 // Pass: a real masked text frame of maxMessageSize + 1 bytes (1025) is closed with 1009.
 void HardeningTest::oneByteOverLimitCloses1009()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageSize = 1024;
     ChatServer server(c);
     server.start();
@@ -172,7 +165,7 @@ void HardeningTest::oneByteOverLimitCloses1009()
 // client connected meanwhile, answering pings, stays connected and gets a pong.
 void HardeningTest::trickledFrameIsClosedByHeartbeat()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.heartbeatIntervalMs = 200;
     ChatServer server(c);
     server.start();
@@ -252,7 +245,7 @@ void HardeningTest::hostileJsonIsAnswered()
     QFETCH(QByteArray, request);
     QFETCH(QString, code);
 
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageSize = 1024 * 1024;
     ChatServer server(c);
     server.start();
@@ -279,7 +272,7 @@ void HardeningTest::hostileJsonIsAnswered()
 // all 200 are closed within 3 s of the first being opened.
 void HardeningTest::slowlorisHandshakesAreClosed()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.handshakeTimeoutMs = 500;
     c.maxConcurrentHandshakes = 256;
     ChatServer server(c);

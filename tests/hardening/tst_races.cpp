@@ -23,6 +23,7 @@
 //   occur.
 
 #include "../gateway/gatewayclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -42,9 +43,7 @@ namespace {
 
 ServerConfig localConfig()
 {
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
+    ServerConfig c = localServerConfig();
     c.maxMessageRate = 0; // the flooder floods; rate limits are tested elsewhere
     return c;
 }

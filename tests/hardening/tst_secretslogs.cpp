@@ -23,6 +23,7 @@
 //   number of tab-separated fields (8 and 6).
 
 #include "../gateway/gatewayclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -96,9 +97,7 @@ private:
 
 ServerConfig localConfig()
 {
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
+    ServerConfig c = localServerConfig();
     c.maxMessageRate = 0;
     return c;
 }

@@ -2,6 +2,7 @@
 // for WebSocket upgrades.
 
 #include "rawclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -14,14 +15,6 @@ using namespace roomkeeper;
 using namespace roomkeeper::test;
 
 namespace {
-
-ServerConfig localConfig()
-{
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
-    return c;
-}
 
 // Sends one request and returns the whole response (the server closes after it).
 QByteArray request(quint16 port, const QByteArray &text)
@@ -56,7 +49,7 @@ private:
 
 void HttpTest::initTestCase()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.allowedOrigins = {QStringLiteral("http://trusted.example:8080")};
     m_server = std::make_unique<ChatServer>(c);
     m_server->start();

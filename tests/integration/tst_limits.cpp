@@ -2,6 +2,7 @@
 // real sockets against the real server on port 0.
 
 #include "rawclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -16,14 +17,6 @@ using namespace roomkeeper;
 using namespace roomkeeper::test;
 
 namespace {
-
-ServerConfig localConfig()
-{
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
-    return c;
-}
 
 QJsonObject message(const QString &roomId, const QString &content)
 {
@@ -52,7 +45,7 @@ private slots:
 
 void LimitsTest::messageOverSizeLimitClosesWith1009()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageSize = 1024;
     ChatServer server(c);
     server.start();
@@ -74,7 +67,7 @@ void LimitsTest::messageOverSizeLimitClosesWith1009()
 
 void LimitsTest::rateLimitAnswersThenCloses1008()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageRate = 5; // burst 10
     ChatServer server(c);
     server.start();
@@ -105,7 +98,7 @@ void LimitsTest::rateLimitAnswersThenCloses1008()
 
 void LimitsTest::heartbeatsAreExemptFromRateLimit()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageRate = 1; // burst 2
     ChatServer server(c);
     server.start();
@@ -127,7 +120,7 @@ void LimitsTest::heartbeatsAreExemptFromRateLimit()
 
 void LimitsTest::clientThatDoesNotReadIsDropped4008()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxMessageRate = 0;
     c.maxOutboundQueue = 64 * 1024;
     c.slowClientGraceMs = 200;
@@ -180,7 +173,7 @@ void LimitsTest::maxConnectionsCloses4013_data()
 void LimitsTest::maxConnectionsCloses4013()
 {
     QFETCH(bool, perAddress);
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     if (perAddress)
         c.maxConnectionsPerAddress = 2;
     else
@@ -209,7 +202,7 @@ void LimitsTest::maxConnectionsCloses4013()
 
 void LimitsTest::silentHandshakeIsClosedByDeadline()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.handshakeTimeoutMs = 300;
     ChatServer server(c);
     server.start();
@@ -225,7 +218,7 @@ void LimitsTest::silentHandshakeIsClosedByDeadline()
 
 void LimitsTest::handshakesInProgressAreCapped()
 {
-    ServerConfig c = localConfig();
+    ServerConfig c = localServerConfig();
     c.maxConcurrentHandshakes = 3;
     c.handshakeTimeoutMs = 1500;
     ChatServer server(c);
@@ -263,7 +256,7 @@ void LimitsTest::handshakesInProgressAreCapped()
 
 void LimitsTest::oversizedRequestHeadGets431()
 {
-    ChatServer server(localConfig());
+    ChatServer server(localServerConfig());
     server.start();
     RawClient client;
     QVERIFY(client.connectTo(server.port()));

@@ -4,6 +4,7 @@
 // must not send. The frame reader itself is unit-tested in tst_wsprotocol.
 
 #include "rawclient.h"
+#include "serverconfigs.h"
 #include "servertestmain.h"
 
 #include "server/chatserver.h"
@@ -12,6 +13,8 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include <memory>
+
 using namespace roomkeeper;
 using namespace roomkeeper::test;
 
@@ -19,9 +22,7 @@ namespace {
 
 ServerConfig localConfig()
 {
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
+    ServerConfig c = localServerConfig();
     c.slowClientGraceMs = 500;
     return c;
 }
@@ -73,13 +74,53 @@ QByteArray fragment(quint8 opcode, const QByteArray &payload, bool fin)
     return frame;
 }
 
+// Reads frames until a close frame; returns its code (-1 on timeout). The payloads of
+// the text frames before it go to 'before'.
+int readUntilCloseFrame(RawClient &raw, QList<QByteArray> *before = nullptr)
+{
+    int code = -1;
+    [[maybe_unused]] const bool closed = QTest::qWaitFor([&] {
+        quint8 opcode = 0;
+        QByteArray payload;
+        while (raw.readAnyFrame(opcode, payload, 100)) {
+            if (opcode == 0x8) {
+                code = closeCodeOf(payload);
+                return true;
+            }
+            if (before)
+                before->append(payload);
+        }
+        return false;
+    });
+    return code;
+}
+
 } // namespace
 
 class WebSocketTest : public QObject
 {
     Q_OBJECT
 
+    // A fresh server for each test, with localConfig() unless the test restarts it.
+    std::unique_ptr<ChatServer> m_server;
+    quint16 port() const { return m_server->port(); }
+    bool restart(const ServerConfig &config)
+    {
+        m_server.reset();
+        m_server = std::make_unique<ChatServer>(config);
+        m_server->start();
+        return m_server->port() != 0;
+    }
+    // Connected, upgraded on 'path', and the session frame read.
+    bool openSession(RawClient &raw, const QByteArray &path = "/ws")
+    {
+        return raw.connectTo(port()) && raw.upgrade(path) == 101 && !raw.readFrame().isEmpty();
+    }
+
 private slots:
+    void init() { QVERIFY(restart(localConfig())); }
+    void cleanup() { m_server.reset(); }
+
     void handshakeRefusals_data();
     void handshakeRefusals();
     void handshakeAnswer();
@@ -119,29 +160,24 @@ void WebSocketTest::handshakeRefusals()
     QFETCH(QByteArray, request);
     QFETCH(int, status);
     QFETCH(QByteArray, header);
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
+    QVERIFY(raw.connectTo(port()));
     raw.write(request);
     const QByteArray answer = readUntilClosed(raw, 3000);
-    QVERIFY2(answer.startsWith(QByteArray("HTTP/1.1 " + QByteArray::number(status) + ' ')), answer.constData());
+    QVERIFY2(answer.startsWith(QByteArray("HTTP/1.1 " + QByteArray::number(status) + ' ')),
+             answer.constData());
     QVERIFY2(answer.contains(QByteArray(header + "\r\n")), answer.constData());
     QVERIFY(!answer.contains("Sec-WebSocket-Accept"));
     QCOMPARE(raw.socket().state(), QAbstractSocket::UnconnectedState);
-    QCOMPARE(server.stats().connections, 0);
+    QCOMPARE(m_server->stats().connections, 0);
 }
 
 // Pass: the 101 carries the RFC's accept value for the RFC's sample key, and nothing else
 // comes before the session frame.
 void WebSocketTest::handshakeAnswer()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
+    QVERIFY(raw.connectTo(port()));
     raw.write(upgradeRequest("/ws", "13", "dGhlIHNhbXBsZSBub25jZQ=="));
     QByteArray head;
     QVERIFY(QTest::qWaitFor([&] {
@@ -166,11 +202,8 @@ void WebSocketTest::handshakeAnswer()
 // QWebSocketServer): its answer comes, after the session frame.
 void WebSocketTest::frameSentWithTheHandshakeIsServedAfterTheSession()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
+    QVERIFY(raw.connectTo(port()));
     raw.write(upgradeRequest("/ws", "13", "dGhlIHNhbXBsZSBub25jZQ==") +
               RawClient::maskedFrame(0x1, R"({"type":"ping","time":77})"));
     QByteArray head;
@@ -196,13 +229,8 @@ void WebSocketTest::frameSentWithTheHandshakeIsServedAfterTheSession()
 // Pass: a WebSocket ping's application data comes back in a pong (opcode 10).
 void WebSocketTest::pingIsAnsweredWithPong()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty()); // session
+    QVERIFY(openSession(raw));
     raw.write(RawClient::maskedFrame(0x9, "are you there"));
     quint8 opcode = 0;
     QByteArray payload;
@@ -215,35 +243,21 @@ void WebSocketTest::pingIsAnsweredWithPong()
 // connection and forgets the member.
 void WebSocketTest::clientCloseIsEchoedAndTheConnectionEnds()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty());
-    QCOMPARE(server.stats().connections, 1);
+    QVERIFY(openSession(raw));
+    QCOMPARE(m_server->stats().connections, 1);
     raw.write(RawClient::maskedFrame(0x8, QByteArray("\x03\xe8", 2) + "bye"));
-    quint8 opcode = 0;
-    QByteArray payload;
-    QVERIFY(raw.readAnyFrame(opcode, payload));
-    QCOMPARE(opcode, quint8(0x8));
-    QCOMPARE(closeCodeOf(payload), 1000);
+    QCOMPARE(readUntilCloseFrame(raw), 1000);
     QVERIFY(raw.waitForDisconnected(3000));
-    QTRY_COMPARE(server.stats().connections, 0);
+    QTRY_COMPARE(m_server->stats().connections, 0);
 }
 
 // Pass: a room-protocol ping split in three fragments, with a WebSocket ping between the
 // first two, is answered: the pong frame first, then the protocol's pong.
 void WebSocketTest::fragmentedMessageWithPingBetween()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty());
+    QVERIFY(openSession(raw));
     raw.write(fragment(0x1, R"({"type":)", false) + RawClient::maskedFrame(0x9, "mid") +
               fragment(0x0, R"("ping","ti)", false) + fragment(0x0, R"(me":5})", true));
     quint8 opcode = 0;
@@ -262,21 +276,11 @@ void WebSocketTest::fragmentedMessageWithPingBetween()
 // a second, well-behaved client is untouched.
 void WebSocketTest::unmaskedFrameCloses1002()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient bad;
     RawClient good;
-    QVERIFY(bad.connectTo(server.port()) && good.connectTo(server.port()));
-    QCOMPARE(bad.upgrade("/ws"), 101);
-    QCOMPARE(good.upgrade("/ws"), 101);
-    QVERIFY(!bad.readFrame().isEmpty() && !good.readFrame().isEmpty());
+    QVERIFY(openSession(bad) && openSession(good));
     bad.write(unmaskedText(R"({"type":"ping","time":1})"));
-    quint8 opcode = 0;
-    QByteArray payload;
-    QVERIFY(bad.readAnyFrame(opcode, payload));
-    QCOMPARE(opcode, quint8(0x8));
-    QCOMPARE(closeCodeOf(payload), 1002);
+    QCOMPARE(readUntilCloseFrame(bad), 1002);
     QVERIFY(bad.waitForDisconnected(3000)); // the grace is 500 ms
     good.sendText(R"({"type":"ping","time":2})");
     QCOMPARE(json(good.readFrame()).value(QStringLiteral("type")).toString(),
@@ -286,29 +290,12 @@ void WebSocketTest::unmaskedFrameCloses1002()
 // Pass: a frame with RSV1 set (no extension was agreed) is closed with 1002.
 void WebSocketTest::reservedBitsClose1002()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty());
+    QVERIFY(openSession(raw));
     QByteArray frame = RawClient::maskedFrame(0x1, "{}");
     frame[0] = char(quint8(frame.at(0)) | 0x40);
     raw.write(frame);
-    int code = 0;
-    QVERIFY(QTest::qWaitFor([&] {
-        quint8 opcode = 0;
-        QByteArray payload;
-        while (raw.readAnyFrame(opcode, payload, 100)) {
-            if (opcode == 0x8) {
-                code = closeCodeOf(payload);
-                return true;
-            }
-        }
-        return false;
-    }));
-    QCOMPARE(code, 1002);
+    QCOMPARE(readUntilCloseFrame(raw), 1002);
 }
 
 // Pass: fragments that together pass the message limit are refused with 1009 as soon as
@@ -317,53 +304,30 @@ void WebSocketTest::oversizeAcrossFragmentsCloses1009()
 {
     ServerConfig c = localConfig();
     c.maxMessageSize = 1000;
-    ChatServer server(c);
-    server.start();
-    QVERIFY(server.port() != 0);
+    QVERIFY(restart(c));
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty());
+    QVERIFY(openSession(raw));
     raw.write(fragment(0x1, QByteArray(600, ' '), false) +
               fragment(0x0, QByteArray(600, ' '), true));
-    quint8 opcode = 0;
-    QByteArray payload;
-    QVERIFY(raw.readAnyFrame(opcode, payload));
-    QCOMPARE(opcode, quint8(0x8));
-    QCOMPARE(closeCodeOf(payload), 1009);
+    QCOMPARE(readUntilCloseFrame(raw), 1009);
 }
 
 // Pass: frames queued before a close in the same turn reach the peer before the close frame
 // (a kick's reason, the last messages), and the connection ends after it.
 void WebSocketTest::closeIsSentBehindQueuedFrames()
 {
-    ChatServer server(localConfig());
-    server.start();
-    QVERIFY(server.port() != 0);
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
-    QCOMPARE(raw.upgrade("/ws"), 101);
-    QVERIFY(!raw.readFrame().isEmpty());
+    QVERIFY(openSession(raw));
     // Three pings and a bad frame in one write: three pongs, then close 1002.
     raw.write(RawClient::maskedFrame(0x1, R"({"type":"ping","time":1})") +
               RawClient::maskedFrame(0x1, R"({"type":"ping","time":2})") +
               RawClient::maskedFrame(0x1, R"({"type":"ping","time":3})") + unmaskedText("x"));
+    QList<QByteArray> before;
+    QCOMPARE(readUntilCloseFrame(raw, &before), 1002);
     QList<int> times;
-    int code = 0;
-    QVERIFY(QTest::qWaitFor([&] {
-        quint8 opcode = 0;
-        QByteArray payload;
-        while (raw.readAnyFrame(opcode, payload, 100)) {
-            if (opcode == 0x8) {
-                code = closeCodeOf(payload);
-                return true;
-            }
-            times.append(json(payload).value(QStringLiteral("time")).toInt());
-        }
-        return false;
-    }));
+    for (const QByteArray &payload : std::as_const(before))
+        times.append(json(payload).value(QStringLiteral("time")).toInt());
     QCOMPARE(times, (QList<int>{1, 2, 3}));
-    QCOMPARE(code, 1002);
     QVERIFY(raw.waitForDisconnected(3000));
 }
 
@@ -375,11 +339,9 @@ void WebSocketTest::largeBacklogArrivesWholeAndInOrder()
     ServerConfig c = localConfig();
     c.maxMessageRate = 0;
     c.maxOutboundQueue = 64 * 1024 * 1024;
-    ChatServer server(c);
-    server.start();
-    QVERIFY(server.port() != 0);
+    QVERIFY(restart(c));
     RawClient raw;
-    QVERIFY(raw.connectTo(server.port()));
+    QVERIFY(raw.connectTo(port()));
     raw.socket().setReadBufferSize(4096);
     QCOMPARE(raw.upgrade("/ws"), 101);
     QVERIFY(!raw.readFrame().isEmpty());

@@ -4,6 +4,7 @@
 // requests, reading fields and checking refusals. Header-only, used by tst_roomprotocol
 // and tst_roomadmin.
 
+#include "serverconfigs.h"
 #include "testclient.h"
 
 #include "server/serverconfig.h"
@@ -24,10 +25,7 @@ namespace roomkeeper::test {
 
 inline ServerConfig localConfig()
 {
-    ServerConfig c;
-    c.listenAddress = QHostAddress(QHostAddress::LocalHost);
-    c.port = 0;
-    return c;
+    return localServerConfig();
 }
 
 // One field of a request: a key and its value.

@@ -166,18 +166,6 @@ QList<Message> readByteByByte(const QByteArray &bytes, qint64 limit)
     return out;
 }
 
-bool sameMessages(const QList<Message> &a, const QList<Message> &b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (qsizetype i = 0; i < a.size(); ++i) {
-        if (a[i].kind != b[i].kind || a[i].payload != b[i].payload || a[i].code != b[i].code ||
-            a[i].reason != b[i].reason)
-            return false;
-    }
-    return true;
-}
-
 bool isAscii(const QString &text)
 {
     for (QChar c : text) {
@@ -601,7 +589,7 @@ void WsProtocolTest::masking()
         QCOMPARE(messages[i].kind, Message::Kind::Binary);
         QCOMPARE(messages[i].payload, payloads[i]);
     }
-    QVERIFY(sameMessages(readByteByByte(stream, 1000), messages));
+    QVERIFY(readByteByByte(stream, 1000) == messages);
 }
 
 void WsProtocolTest::emptyMessages()
@@ -620,7 +608,7 @@ void WsProtocolTest::emptyMessages()
     QVERIFY(messages[2].payload.isEmpty());
     QCOMPARE(messages[3].kind, Message::Kind::Ping);
     QCOMPARE(messages[4].kind, Message::Kind::Pong);
-    QVERIFY(sameMessages(readByteByByte(stream, 0), messages));
+    QVERIFY(readByteByByte(stream, 0) == messages);
 }
 
 void WsProtocolTest::multipleFramesInOneAppend()
@@ -672,7 +660,7 @@ void WsProtocolTest::fragmentedTextWithPing()
     QCOMPARE(whole[3].payload, QByteArray("after"));
 
     const QList<Message> byteByByte = readByteByByte(stream, 1000);
-    QVERIFY(sameMessages(byteByByte, whole));
+    QVERIFY((byteByByte == whole));
 
     // Binary the same way.
     const QList<Message> binary =
