@@ -10,8 +10,6 @@
 
 namespace roomkeeper::test {
 
-namespace {
-
 qint64 monotonicMs()
 {
     QElapsedTimer clock;
@@ -23,8 +21,6 @@ QString str(const QJsonObject &object, const char *key)
 {
     return object.value(QLatin1StringView(key)).toString();
 }
-
-} // namespace
 
 ReconnectingClient::ReconnectingClient(Door door, const QString &name, const QString &roomId,
                                        QObject *parent)

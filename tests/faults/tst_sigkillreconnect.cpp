@@ -29,7 +29,6 @@
 #include "servertestmain.h"
 #include "testclient.h"
 
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -78,18 +77,6 @@ std::size_t posterOf(int r)
 
 const QRegularExpression
     listeningLine(QStringLiteral("^roomkeeper: listening on ws://([0-9.]+):([0-9]+) "));
-
-qint64 monotonicMs()
-{
-    QElapsedTimer clock;
-    clock.start();
-    return clock.msecsSinceReference();
-}
-
-QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
-}
 
 qint64 num(const QJsonObject &object, const char *key)
 {

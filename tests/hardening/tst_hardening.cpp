@@ -1,6 +1,7 @@
 // Hostile-client hardening: oversized frame headers, trickled frames, hostile JSON and
 // slowloris handshakes, driven over real sockets against the real server on port 0.
 
+#include "processinfo.h"
 #include "rawclient.h"
 #include "serverconfigs.h"
 #include "servertestmain.h"
@@ -9,7 +10,6 @@
 #include "server/chatserver.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
@@ -21,20 +21,6 @@ using namespace roomkeeper;
 using namespace roomkeeper::test;
 
 namespace {
-
-// VmRSS of this process in KiB (0 if unreadable).
-qint64 rssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return 0;
-    const QList<QByteArray> lines = status.readAll().split('\n');
-    for (const QByteArray &line : lines) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return 0;
-}
 
 // Reads what arrived on 'socket' into 'buffer'; returns the close code of a close frame
 // found in it (skipping other frames), 0 if the socket is gone without one, -1 if neither.

@@ -85,6 +85,18 @@ QString checkContiguous(const QList<qint64> &ids)
     return QString();
 }
 
+// The stage of a race: an admin who created room 'name', and a /ws and a /gateway member
+// who watch it.
+bool openRoomWithWatchers(quint16 port, const QString &name, TestClient &admin, TestClient &watcher,
+                          GatewayClient &gatewayWatcher, QString &room)
+{
+    if (!admin.open(port, u"name=admin"_s))
+        return false;
+    room = admin.createRoom(name);
+    return !room.isEmpty() && watcher.open(port, u"name=watcher"_s) && watcher.enter(room) &&
+           gatewayWatcher.open(port, GatewayClient::query(room, u"gwatcher"_s));
+}
+
 } // namespace
 
 class RacesTest : public QObject
@@ -163,14 +175,10 @@ void RacesTest::floodAndKick(bool gatewayFlooder, bool ban, int rounds, FloodRep
     const quint16 port = server.port();
 
     TestClient admin;
-    QVERIFY(admin.open(port, u"name=admin"_s));
-    const QString room = admin.createRoom(u"arena"_s);
-    QVERIFY(!room.isEmpty());
     TestClient watcher;
-    QVERIFY(watcher.open(port, u"name=watcher"_s));
-    QVERIFY(watcher.enter(room));
     GatewayClient gatewayWatcher;
-    QVERIFY(gatewayWatcher.open(port, GatewayClient::query(room, u"gwatcher"_s)));
+    QString room;
+    QVERIFY(openRoomWithWatchers(port, u"arena"_s, admin, watcher, gatewayWatcher, room));
 
     // The flooder's identity lasts across rounds: its token brings it back.
     TestClient flooderWs;
@@ -377,14 +385,10 @@ void RacesTest::joinWhileLocking()
     const quint16 port = server.port();
 
     TestClient admin;
-    QVERIFY(admin.open(port, u"name=admin"_s));
-    const QString room = admin.createRoom(u"door"_s);
-    QVERIFY(!room.isEmpty());
     TestClient watcher;
-    QVERIFY(watcher.open(port, u"name=watcher"_s));
-    QVERIFY(watcher.enter(room));
     GatewayClient gatewayWatcher;
-    QVERIFY(gatewayWatcher.open(port, GatewayClient::query(room, u"gwatcher"_s)));
+    QString room;
+    QVERIFY(openRoomWithWatchers(port, u"door"_s, admin, watcher, gatewayWatcher, room));
     TestClient joiner;
     QVERIFY(joiner.open(port, u"name=joiner"_s));
 

@@ -102,6 +102,14 @@ ServerConfig localConfig()
     return c;
 }
 
+// Turns on the server's traffic view and collects its lines into 'lines'.
+void recordWatchLines(ChatServer &server, QStringList &lines)
+{
+    server.setWatching(true);
+    QObject::connect(&server, &ChatServer::watchEvent, &server,
+                     [&lines](const QString &line) { lines.append(line); });
+}
+
 QString str(const QJsonObject &o, const char *key)
 {
     return o.value(QLatin1StringView(key)).toString();
@@ -247,9 +255,7 @@ void SecretsLogsTest::secretsStayOutOfLogsAndOtherPeoplesFrames()
 
     ChatServer server(localConfig());
     QStringList watch;
-    server.setWatching(true);
-    connect(&server, &ChatServer::watchEvent, this,
-            [&watch](const QString &line) { watch.append(line); });
+    recordWatchLines(server, watch);
     server.start();
     const quint16 port = server.port();
 
@@ -436,9 +442,7 @@ void SecretsLogsTest::hostileNamesAndReasonsCannotSplitLogLines()
     LogCapture logs;
     ChatServer server(localConfig());
     QStringList watch;
-    server.setWatching(true);
-    connect(&server, &ChatServer::watchEvent, this,
-            [&watch](const QString &line) { watch.append(line); });
+    recordWatchLines(server, watch);
     server.start();
     const quint16 port = server.port();
 

@@ -15,6 +15,7 @@
 // - the 50 others stay connected, get no error, and each receives every message: ids 1..N
 //   without a gap and each sender's messages in the order sent, for N in the thousands.
 
+#include "processinfo.h"
 #include "rawclient.h"
 #include "servertestmain.h"
 
@@ -22,7 +23,6 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -48,19 +48,6 @@ constexpr qint64 Cap = 1024 * 1024;
 qint64 wallMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
-}
-
-qint64 rssKiB()
-{
-    QFile status(u"/proc/self/status"_s);
-    if (!status.open(QIODevice::ReadOnly))
-        return 0;
-    const QList<QByteArray> lines = status.readAll().split('\n');
-    for (const QByteArray &line : lines) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return 0;
 }
 
 // The number written right after 'marker' in 'text', or -1.
