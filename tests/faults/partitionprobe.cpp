@@ -13,6 +13,7 @@
 // Times on both sides are QElapsedTimer::msecsSinceReference() (CLOCK_MONOTONIC, which a
 // network namespace shares).
 
+#include "jsonfields.h"
 #include "reconnectingclient.h"
 #include "testclient.h"
 
@@ -50,11 +51,6 @@ void say(const QString &text)
 {
     std::printf("partition: %s\n", qPrintable(text));
     std::fflush(stdout);
-}
-
-QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
 }
 
 // ---- inside the namespace -----------------------------------------------------------------

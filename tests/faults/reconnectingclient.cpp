@@ -17,11 +17,6 @@ qint64 monotonicMs()
     return clock.msecsSinceReference();
 }
 
-QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
-}
-
 ReconnectingClient::ReconnectingClient(Door door, const QString &name, const QString &roomId,
                                        QObject *parent)
     : QObject(parent), m_door(door), m_name(name), m_roomId(roomId), m_retryTimer(this),

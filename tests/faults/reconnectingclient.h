@@ -1,5 +1,7 @@
 #pragma once
 
+#include "jsonfields.h"
+
 #include <QJsonObject>
 #include <QMap>
 #include <QObject>
@@ -12,8 +14,6 @@ namespace roomkeeper::test {
 
 // Milliseconds on the monotonic clock (the clock the SIGKILL test's figures are taken on).
 qint64 monotonicMs();
-// A string field of a JSON object ("" if absent or not a string).
-QString str(const QJsonObject &object, const char *key);
 
 // One member of one room that behaves like the browser client (resources/web/app.js) when
 // its connection ends, whatever the close code: it keeps the token its last session gave

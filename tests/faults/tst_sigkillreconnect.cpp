@@ -25,6 +25,7 @@
 // Reconnect times (from the SIGKILL and from the new listening line: p50, p90, max) and
 // the attempts each client needed are printed.
 
+#include "jsonfields.h"
 #include "reconnectingclient.h"
 #include "servertestmain.h"
 #include "testclient.h"
@@ -88,26 +89,6 @@ QJsonObject request(const char *type, const QJsonObject &fields = {})
     QJsonObject object = fields;
     object.insert(QStringLiteral("type"), QString::fromLatin1(type));
     return object;
-}
-
-QJsonObject participant(const QJsonObject &picture, const QString &userId)
-{
-    const QJsonArray list = picture.value(QLatin1StringView("participants")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "user_id") == userId)
-            return v.toObject();
-    }
-    return QJsonObject();
-}
-
-QJsonObject listedRoom(const QJsonObject &rooms, const QString &roomId)
-{
-    const QJsonArray list = rooms.value(QLatin1StringView("rooms")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "room_id") == roomId)
-            return v.toObject();
-    }
-    return QJsonObject();
 }
 
 // TestClient records frames but does not answer heartbeats; these clients live long

@@ -13,6 +13,7 @@
 // with 1007 (RFC 6455) while the other clients keep being served.
 
 #include "../gateway/gatewayclient.h"
+#include "jsonfields.h"
 #include "rawclient.h"
 #include "servertestmain.h"
 #include "testclient.h"
@@ -32,11 +33,6 @@ using namespace Qt::StringLiterals;
 namespace {
 
 constexpr int Deep = 100000;
-
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1StringView(key)).toString();
-}
 
 // A room "lobby" made by alice (/ws), with bob (/ws) and carol (/gateway) in it, and
 // alice's admin rights also on a gateway connection of hers.

@@ -23,6 +23,7 @@
 //   occur.
 
 #include "../gateway/gatewayclient.h"
+#include "jsonfields.h"
 #include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
@@ -46,11 +47,6 @@ ServerConfig localConfig()
     ServerConfig c = localServerConfig();
     c.maxMessageRate = 0; // the flooder floods; rate limits are tested elsewhere
     return c;
-}
-
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1StringView(key)).toString();
 }
 
 qint64 num(const QJsonObject &o, const char *key)

@@ -23,6 +23,7 @@
 //   number of tab-separated fields (8 and 6).
 
 #include "../gateway/gatewayclient.h"
+#include "jsonfields.h"
 #include "serverconfigs.h"
 #include "servertestmain.h"
 #include "testclient.h"
@@ -108,11 +109,6 @@ void recordWatchLines(ChatServer &server, QStringList &lines)
     server.setWatching(true);
     QObject::connect(&server, &ChatServer::watchEvent, &server,
                      [&lines](const QString &line) { lines.append(line); });
-}
-
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1StringView(key)).toString();
 }
 
 // One connection and the raw text of every frame it received.

@@ -4,6 +4,7 @@
 // a real server on 127.0.0.1:0 with an injected wall clock, real room-protocol clients,
 // and helpers to check outcomes and the frames the clients receive. Header-only.
 
+#include "jsonfields.h"
 #include "rawclient.h"
 #include "testclient.h"
 
@@ -47,11 +48,6 @@ inline QUuid userOf(const TestClient &client)
 inline QString nullUuidText()
 {
     return QUuid().toString(QUuid::WithoutBraces);
-}
-
-inline QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
 }
 
 inline qint64 num(const QJsonObject &object, const char *key)

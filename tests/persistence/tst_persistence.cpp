@@ -2,6 +2,7 @@
 // what the server said it did survives SIGKILL right after it said so; a damaged database
 // stops the start and is left alone; no message content ever reaches the data dir.
 
+#include "jsonfields.h"
 #include "servertestmain.h"
 #include "testclient.h"
 
@@ -36,11 +37,6 @@ QProcessEnvironment headlessEnvironment()
     return env;
 }
 
-QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
-}
-
 qint64 num(const QJsonObject &object, const char *key)
 {
     return qint64(object.value(QLatin1StringView(key)).toDouble(-1));
@@ -58,26 +54,6 @@ QJsonObject request(const char *type, std::initializer_list<Field> fields = {})
     for (const Field &f : fields)
         object.insert(QString::fromLatin1(f.key), f.value);
     return object;
-}
-
-QJsonObject participant(const QJsonObject &picture, const QString &userId)
-{
-    const QJsonArray list = picture.value(QLatin1StringView("participants")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "user_id") == userId)
-            return v.toObject();
-    }
-    return QJsonObject();
-}
-
-QJsonObject listedRoom(const QJsonObject &rooms, const QString &roomId)
-{
-    const QJsonArray list = rooms.value(QLatin1StringView("rooms")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "room_id") == roomId)
-            return v.toObject();
-    }
-    return QJsonObject();
 }
 
 QJsonObject roomList(TestClient &client)

@@ -4,6 +4,7 @@
 // requests, reading fields and checking refusals. Header-only, used by tst_roomprotocol
 // and tst_roomadmin.
 
+#include "jsonfields.h"
 #include "serverconfigs.h"
 #include "testclient.h"
 
@@ -44,11 +45,6 @@ inline QJsonObject request(const char *type, std::initializer_list<Field> fields
     return object;
 }
 
-inline QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1StringView(key)).toString();
-}
-
 inline qint64 num(const QJsonObject &object, const char *key)
 {
     return qint64(object.value(QLatin1StringView(key)).toDouble(-1));
@@ -80,28 +76,6 @@ inline QList<QJsonObject> framesOfType(const TestClient &client, const char *typ
             result.append(f);
     }
     return result;
-}
-
-// The participant entry for 'userId' in a 'room' picture (empty if absent).
-inline QJsonObject participant(const QJsonObject &room, const QString &userId)
-{
-    const QJsonArray list = room.value(QLatin1StringView("participants")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "user_id") == userId)
-            return v.toObject();
-    }
-    return QJsonObject();
-}
-
-// The entry of 'roomId' in a 'rooms' reply (empty if absent).
-inline QJsonObject listedRoom(const QJsonObject &rooms, const QString &roomId)
-{
-    const QJsonArray list = rooms.value(QLatin1StringView("rooms")).toArray();
-    for (const QJsonValue &v : list) {
-        if (str(v.toObject(), "room_id") == roomId)
-            return v.toObject();
-    }
-    return QJsonObject();
 }
 
 // Asks for the room list and returns the reply (empty on timeout).
