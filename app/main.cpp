@@ -6,7 +6,6 @@
 #include "stdinconsole.h"
 
 #include "console/consolecommands.h"
-#include "net/epolldispatcher.h"
 #include "server/chatserver.h"
 #include "ui/mainwindow.h"
 
@@ -131,9 +130,6 @@ int main(int argc, char **argv)
 
     QThread coreThread;
     coreThread.setObjectName(QStringLiteral("core"));
-    // epoll: an event-loop turn costs what is ready, not what is open (tests/bench).
-    if (QAbstractEventDispatcher *dispatcher = createServerEventDispatcher())
-        coreThread.setEventDispatcher(dispatcher);
     auto *server = new ChatServer(options.config);
     server->moveToThread(&coreThread);
 

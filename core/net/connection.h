@@ -1,13 +1,12 @@
 #pragma once
 
 #include "tokenbucket.h"
-#include "wschannel.h"
+#include "websocketlink.h"
 
 #include "../domain/room.h"
 
 #include <QByteArray>
 #include <QHostAddress>
-#include <QPointer>
 #include <QString>
 #include <QUuid>
 
@@ -25,11 +24,14 @@ enum class WireProtocol
 class Connection
 {
 public:
-    Connection(WsChannel *channel, MemberId id, WireProtocol protocol, qint64 nowMs);
+    // Takes ownership of 'socket' (see WebSocketLink for 'transport').
+    Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id, WireProtocol protocol,
+               qint64 nowMs);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
-    WsChannel *channel() const { return m_channel; }
+    WebSocketLink &link() { return m_link; }
+    const WebSocketLink &link() const { return m_link; }
     MemberId id() const { return m_id; }
     WireProtocol protocol() const { return m_protocol; }
     const QHostAddress &address() const { return m_address; }
@@ -38,8 +40,8 @@ public:
     // found too slow (its outbound queue passed 'maxOutbound' bytes).
     bool send(const QString &text);
     // The same with a frame made by wireframe::text(): a broadcast builds its frame once
-    // and the same bytes go to every member. Queued on the channel, which writes once
-    // per event-loop turn, so a turn's frames leave in one write.
+    // and the same bytes go to every member. Queued in the socket's buffer, which Qt
+    // writes once per event-loop turn, so a turn's frames leave in one write.
     bool sendFrame(const QByteArray &frame);
     // Bytes written and not yet taken by the kernel.
     qint64 queuedBytes() const;
@@ -78,7 +80,7 @@ public:
     bool slowDropped = false;
 
 private:
-    QPointer<WsChannel> m_channel;
+    WebSocketLink m_link;
     MemberId m_id;
     WireProtocol m_protocol;
     QHostAddress m_address;

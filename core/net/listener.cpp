@@ -2,7 +2,6 @@
 
 #include "httprequesthead.h"
 #include "httpresponder.h"
-#include "wsprotocol.h"
 
 #include <QFile>
 #include <QLoggingCategory>
@@ -11,6 +10,7 @@
 #include <QSslServer>
 #include <QTcpSocket>
 #include <QTimer>
+#include <QWebSocket>
 
 Q_LOGGING_CATEGORY(lcNet, "roomkeeper.net")
 
@@ -19,31 +19,40 @@ namespace roomkeeper {
 namespace {
 // Marks a socket still in the request-head stage, so it is counted once when it leaves.
 constexpr const char *SniffingProperty = "roomkeeperSniffing";
-// Marks a socket taken over by a WsChannel: its head-stage deadline no longer applies.
+// Marks a socket handed to QWebSocketServer: its head-stage deadline no longer applies.
 constexpr const char *HandedOffProperty = "roomkeeperHandedOff";
 } // namespace
 
 Listener::Listener(const ServerConfig &config, QObject *parent)
     : QObject(parent), m_config(config),
       m_tcp(config.tlsCertFile.isEmpty() ? std::make_unique<QTcpServer>()
-                                         : std::make_unique<QSslServer>())
+                                         : std::make_unique<QSslServer>()),
+      m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode)
 {
     m_tcp->setListenBacklogSize(config.listenBacklog);
     m_tcp->setMaxPendingConnections(config.listenBacklog);
+    m_ws.setMaxPendingConnections(config.listenBacklog);
+    m_ws.setHandshakeTimeout(config.handshakeTimeoutMs);
     // A QSslServer announces a connection when TCP accepts it but hands it out only after
     // the TLS handshake, with pendingConnectionAvailable.
     connect(m_tcp.get(), &QTcpServer::pendingConnectionAvailable, this, &Listener::acceptPending);
+    connect(&m_ws, &QWebSocketServer::newConnection, this, &Listener::takeUpgraded);
 }
 
 Listener::~Listener()
 {
-    // Sockets still in the request-head stage are our children.
-    const QList<QTcpSocket *> sockets = findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
+    // Sockets still in the request-head stage or the handshake talk to us and m_ws: they
+    // must go while both are alive. Upgraded ones belong to their QWebSocket.
+    const QList<QTcpSocket *> sockets =
+        m_tcp->findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
     for (QTcpSocket *socket : sockets) {
+        if (socket->property(HandedOffProperty).toBool() && !m_upgrading.contains(endsOf(*socket)))
+            continue;
         socket->disconnect();
         socket->abort();
         delete socket;
     }
+    m_ws.close();
     m_tcp->close();
 }
 
@@ -87,6 +96,7 @@ bool Listener::listen()
 void Listener::close()
 {
     m_tcp->close();
+    m_ws.close();
 }
 
 void Listener::acceptPending()
@@ -156,11 +166,11 @@ bool Listener::readHead(QTcpSocket *socket)
         finish(socket, HttpResponder::response(400, "text/plain; charset=utf-8", "bad request\n"));
         return true;
     }
-    route(socket, *head, end + 4);
+    route(socket, *head);
     return true;
 }
 
-void Listener::route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype headBytes)
+void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
 {
     if (!head.isWebSocketUpgrade()) {
         if (head.path == "/metrics" && m_metrics &&
@@ -187,22 +197,22 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype 
                HttpResponder::response(403, "text/plain; charset=utf-8", "origin not allowed\n"));
         return;
     }
-    const ws::HandshakeAnswer answer = ws::answerUpgrade(head);
-    if (!answer.accepted) {
-        finish(socket, answer.response);
+    if (const QByteArray refusal = HttpResponder::upgradeRefusal(head); !refusal.isEmpty()) {
+        finish(socket, refusal);
         return;
     }
     forget(socket);
     socket->setProperty(HandedOffProperty, true);
     socket->disconnect(this);
-    socket->skip(headBytes); // what follows the head is the client's first frames
-    const WireProtocol protocol =
-        head.path == "/gateway" ? WireProtocol::Gateway : WireProtocol::Room;
-    WsChannel *channel =
-        WsChannel::takeOver(socket, head.target, m_config.maxMessageSize, &m_flusher);
-    channel->setCloseGraceMs(m_config.slowClientGraceMs);
-    channel->write(answer.response);
-    emit webSocketReady(channel, protocol);
+    const Ends ends = endsOf(*socket);
+    m_upgrading.insert(ends, socket);
+    // A handshake that fails never comes back through takeUpgraded(). The entry goes only
+    // if it is still this socket's (its guard is null by now), not a later one's.
+    connect(socket, &QObject::destroyed, this, [this, ends] {
+        if (!m_upgrading.value(ends))
+            m_upgrading.remove(ends);
+    });
+    m_ws.handleConnection(socket);
 }
 
 void Listener::finish(QTcpSocket *socket, const QByteArray &response)
@@ -211,6 +221,23 @@ void Listener::finish(QTcpSocket *socket, const QByteArray &response)
     disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
     socket->write(response);
     socket->disconnectFromHost();
+}
+
+void Listener::takeUpgraded()
+{
+    while (QWebSocket *socket = m_ws.nextPendingConnection()) {
+        // Qt's defaults are 2 GiB (QT-PITFALLS #1): set the caps before returning to the
+        // event loop, for a socket that will be served and one that will be turned away.
+        socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxMessageSize));
+        socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageSize));
+        const WireProtocol protocol = socket->requestUrl().path() == QLatin1StringView("/gateway")
+                                          ? WireProtocol::Gateway
+                                          : WireProtocol::Room;
+        QTcpSocket *transport = m_upgrading.take(endsOf(*socket));
+        if (transport)
+            transport->disconnect(this);
+        emit webSocketReady(socket, transport, protocol);
+    }
 }
 
 bool Listener::originAllowed(const QByteArray &origin, const QByteArray &host,

@@ -1,26 +1,29 @@
 #pragma once
 
 #include "connection.h"
-#include "wschannel.h"
 
 #include "../server/serverconfig.h"
 
+#include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QTcpServer>
+#include <QWebSocketServer>
 
 #include <functional>
 #include <memory>
 
 class QTcpSocket;
+class QWebSocket;
 
 namespace roomkeeper {
 
 struct HttpRequestHead;
 
 // The one TCP port: accepts with a large backlog, reads each request head under a
-// deadline and a size cap, answers plain HTTP itself, and answers WebSocket upgrades on
-// /ws and /gateway (RFC 6455) and hands each on as a WsChannel (PROTOCOL.md §1).
-// Upgrades with a foreign Origin are refused.
+// deadline and a size cap, answers plain HTTP itself and hands WebSocket upgrades on
+// /ws and /gateway to a non-listening QWebSocketServer (PROTOCOL.md §1). Upgrades with a
+// foreign Origin, or malformed ones, are refused before Qt sees them.
 class Listener final : public QObject
 {
     Q_OBJECT
@@ -51,26 +54,49 @@ public:
                               const QStringList &allowed);
 
 signals:
-    // An upgraded connection, its 101 answer queued and its size limit set; it reads
-    // nothing until started. The receiver owns it.
-    void webSocketReady(roomkeeper::WsChannel *channel, roomkeeper::WireProtocol protocol);
+    // An upgraded socket and the TCP (or TLS) socket under it (null if it could not be
+    // matched), its size limits set. The receiver owns the QWebSocket.
+    void webSocketReady(QWebSocket *socket, QTcpSocket *transport,
+                        roomkeeper::WireProtocol protocol);
 
 private:
     void acceptPending();
     // Answers or routes the request once its head is complete; false while it is not.
     bool readHead(QTcpSocket *socket);
-    void route(QTcpSocket *socket, const HttpRequestHead &head, qsizetype headBytes);
+    void route(QTcpSocket *socket, const HttpRequestHead &head);
     void finish(QTcpSocket *socket, const QByteArray &response);
     void forget(QTcpSocket *socket);
+    void takeUpgraded();
+
+    // A TCP connection's two ends: QWebSocket does not expose the socket it was upgraded
+    // from, so the listener finds it by them.
+    struct Ends
+    {
+        QHostAddress peer;
+        quint16 peerPort = 0;
+        quint16 localPort = 0;
+        QHostAddress local;
+        bool operator==(const Ends &) const = default;
+    };
+    friend size_t qHash(const Ends &ends, size_t seed)
+    {
+        return qHashMulti(seed, ends.peer, ends.peerPort, ends.localPort, ends.local);
+    }
+    template <typename Socket> static Ends endsOf(const Socket &socket)
+    {
+        return {socket.peerAddress(), socket.peerPort(), socket.localPort(), socket.localAddress()};
+    }
 
     const ServerConfig &m_config;
     std::unique_ptr<QTcpServer> m_tcp; // a QSslServer with --tls-cert
     QString m_error;
-    WsFlusher m_flusher;
+    QWebSocketServer m_ws;
     int m_sniffing = 0;
     quint64 m_handshakesRefused = 0;
     bool m_acceptingUpgrades = true;
     std::function<QByteArray()> m_metrics;
+    // Sockets handed to m_ws and not yet upgraded.
+    QHash<Ends, QPointer<QTcpSocket>> m_upgrading;
 };
 
 } // namespace roomkeeper

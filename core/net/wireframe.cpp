@@ -50,8 +50,6 @@ QByteArray text(QStringView json)
 
 QByteArray close(int code, QStringView reason)
 {
-    if (code == 1005)
-        return QByteArray("\x88\x00", 2);
     constexpr qsizetype MaxReason = 123; // a control frame's payload is at most 125 bytes
     QByteArray utf8 = reason.toUtf8();
     if (utf8.size() > MaxReason) {
@@ -67,17 +65,6 @@ QByteArray close(int code, QStringView reason)
     frame.append(char((code >> 8) & 0xff));
     frame.append(char(code & 0xff));
     frame.append(utf8);
-    return frame;
-}
-
-QByteArray pong(QByteArrayView applicationData)
-{
-    const QByteArrayView data = applicationData.first(qMin(applicationData.size(), qsizetype(125)));
-    QByteArray frame;
-    frame.reserve(2 + data.size());
-    frame.append(char(0x8a));
-    frame.append(char(data.size()));
-    frame.append(data);
     return frame;
 }
 

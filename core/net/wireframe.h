@@ -13,12 +13,8 @@ QByteArray text(QByteArrayView utf8);
 QByteArray text(QStringView json);
 
 // A close frame (RFC 6455 §5.5.1, opcode 8) with 'code' and as much of 'reason' as fits
-// in a control frame (123 bytes of UTF-8), cut at a character boundary. Code 1005 ("no
-// status", never sent on the wire) gives a close frame without a payload.
+// in a control frame (123 bytes of UTF-8), cut at a character boundary.
 QByteArray close(int code, QStringView reason);
-
-// A pong (opcode 10) echoing a ping's application data (at most 125 bytes).
-QByteArray pong(QByteArrayView applicationData);
 
 // The payload of a frame made by text().
 QByteArrayView payload(const QByteArray &frame);

@@ -16,6 +16,7 @@
 #include <QMetaMethod>
 #include <QRandomGenerator>
 #include <QUrlQuery>
+#include <QWebSocket>
 
 Q_LOGGING_CATEGORY(lcServer, "roomkeeper.server")
 
@@ -70,10 +71,8 @@ ChatServer::~ChatServer()
         flushIdentities();
     // Connections abort their sockets; no event may reach the rooms any more. The
     // listener goes now, while every member is alive: its sockets may still signal.
-    for (const auto &conn : std::as_const(m_connections)) {
-        if (WsChannel *channel = conn->channel())
-            channel->disconnect(this);
-    }
+    for (const auto &conn : std::as_const(m_connections))
+        conn->link().socket()->disconnect(this);
     m_connections.clear();
     delete m_listener;
     m_listener = nullptr;
@@ -258,8 +257,8 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
             conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());
         if (queue)
             conn->maxOutbound = m_config.maxOutboundQueue;
-        if (size && conn->channel())
-            conn->channel()->setMaxMessageSize(m_config.maxMessageSize);
+        if (size)
+            conn->link().setMaxMessageSize(m_config.maxMessageSize);
     }
     if (report.isEmpty())
         report.append(QStringLiteral("nothing changed"));
@@ -269,11 +268,6 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
 void ChatServer::sweep()
 {
     m_moderation->sweep(m_config.roomIdleMs());
-    // A connection keeps its outbound buffer while it is busy; idle ones give it back.
-    for (const auto &conn : std::as_const(m_connections)) {
-        if (WsChannel *channel = conn->channel())
-            channel->releaseIdleMemory();
-    }
 }
 
 QString ChatServer::openStore()
@@ -414,19 +408,19 @@ void ChatServer::maybeFinishShutdown()
     disconnect(&m_statsTimer, nullptr, this, nullptr);
 }
 
-void ChatServer::onWebSocket(WsChannel *channel, WireProtocol protocol)
+void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProtocol protocol)
 {
-    const QHostAddress address = channel->peerAddress();
+    const QHostAddress address = socket->peerAddress();
     const bool full = qsizetype(m_config.maxConnections) <= m_connections.size();
     const bool addressFull = m_perAddress.value(address) >= m_config.maxConnectionsPerAddress;
     // A socket we will not serve: its close code, then abort() if it does not go.
-    const auto turnAway = [this, channel](int code, const QString &reason) {
-        channel->setParent(this);
-        connect(channel, &WsChannel::disconnected, channel, &QObject::deleteLater);
-        channel->close(code, reason, m_config.slowClientGraceMs);
+    const auto turnAway = [this, socket](int code, const QString &reason) {
+        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+        socket->close(QWebSocketProtocol::CloseCode(code), reason);
+        QTimer::singleShot(m_config.slowClientGraceMs, socket, [socket] { socket->abort(); });
     };
     if (m_shuttingDown) {
-        turnAway(1001, QStringLiteral("server shutting down"));
+        turnAway(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
         return;
     }
     if (full || addressFull) {
@@ -445,13 +439,13 @@ void ChatServer::onWebSocket(WsChannel *channel, WireProtocol protocol)
     }
 
     const MemberId id = m_nextMemberId++;
-    auto conn = std::make_shared<Connection>(channel, id, protocol, nowMs());
+    auto conn = std::make_shared<Connection>(socket, transport, id, protocol, nowMs());
     conn->maxOutbound = m_config.maxOutboundQueue;
     conn->slowGraceMs = m_config.slowClientGraceMs;
     conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());
     conn->lastPingSentMs = nowMs();
 
-    const QUrlQuery query(QUrl::fromEncoded(channel->requestTarget()));
+    const QUrlQuery query(socket->requestUrl());
     const UserDirectory::Identity identity =
         m_users.identify(query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded),
                          query.queryItemValue(QStringLiteral("name"), QUrl::FullyDecoded));
@@ -463,16 +457,16 @@ void ChatServer::onWebSocket(WsChannel *channel, WireProtocol protocol)
     m_userConnections[conn->user].append(id);
     ++m_perAddress[address];
 
-    connect(channel, &WsChannel::textReceived, this, [this, id](const QByteArray &utf8) {
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
         Connection *c = connection(id);
         if (!c)
             return;
         if (c->protocol() == WireProtocol::Room)
-            onRoomFrame(*c, utf8);
+            onRoomFrame(*c, text.toUtf8());
         else
-            onGatewayFrame(*c, utf8);
+            onGatewayFrame(*c, text.toUtf8());
     });
-    connect(channel, &WsChannel::binaryReceived, this, [this, id](const QByteArray &) {
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
         Connection *c = connection(id);
         if (c && !c->isClosing() && admit(*c))
             refuse(*c,
@@ -481,14 +475,15 @@ void ChatServer::onWebSocket(WsChannel *channel, WireProtocol protocol)
                        QStringLiteral("binary frames are not accepted; send JSON text")),
                    QString());
     });
-    // The channel reports its end queued (it can find the peer gone inside a write), so
-    // the member tables never change under a broadcast that is walking them.
-    connect(channel, &WsChannel::disconnected, this, [this, id] {
-        if (Connection *c = connection(id))
-            onDisconnected(c);
-    });
-    // Reading starts next turn, after the session (or hello) below has been queued.
-    channel->start();
+    // Queued: a socket can report its end from inside a write (an error while flushing),
+    // and the member tables must not change under a broadcast that is walking them.
+    connect(
+        socket, &QWebSocket::disconnected, this,
+        [this, id] {
+            if (Connection *c = connection(id))
+                onDisconnected(c);
+        },
+        Qt::QueuedConnection);
 
     qCInfo(lcServer).noquote() << "open" << address.toString()
                                << (protocol == WireProtocol::Room ? "/ws" : "/gateway") << "user"
@@ -665,12 +660,12 @@ void ChatServer::onDisconnected(Connection *c)
         ++m_stats.slowClientDrops;
         watch(QStringLiteral("slow-client"), QUuid(), c->user, c->address().toString());
     }
-    if (const WsChannel *channel = c->channel())
+    if (c->link().socket())
         qCInfo(lcServer).noquote()
             << "close" << c->address().toString()
             << (c->protocol() == WireProtocol::Room ? "/ws" : "/gateway") << "user"
             << c->user.toString(QUuid::WithoutBraces) << "code" << c->closeCode()
-            << textrules::printable(channel->closeReason(), 60);
+            << textrules::printable(c->link().closeReason(), 60);
     const std::shared_ptr<Connection> keep = m_connections.take(id);
     auto users = m_userConnections.find(c->user);
     if (users != m_userConnections.end()) {

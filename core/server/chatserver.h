@@ -18,6 +18,7 @@
 #include <memory>
 
 class QUrlQuery;
+class QWebSocket;
 
 namespace roomkeeper {
 
@@ -85,7 +86,7 @@ protected:
     void disconnectNotify(const QMetaMethod &signal) override;
 
 private:
-    void onWebSocket(WsChannel *channel, WireProtocol protocol);
+    void onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProtocol protocol);
     void onDisconnected(Connection *connection);
     // Counts a frame in; false when the connection is closing and the frame is ignored.
     bool countIncoming(Connection &connection, const QByteArray &utf8);

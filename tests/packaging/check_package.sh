@@ -20,7 +20,7 @@ for path in ./usr/bin/roomkeeper \
     grep -q " $path\$" <<<"$listing" || { echo "missing from the package: $path"; echo "$listing"; exit 1; }
 done
 control=$(dpkg-deb -f "$deb")
-grep -q '^Depends:.*libqt6network6' <<<"$control" || { echo "no Qt Network dependency:"; echo "$control"; exit 1; }
+grep -q '^Depends:.*libqt6websockets6' <<<"$control" || { echo "no Qt WebSockets dependency:"; echo "$control"; exit 1; }
 grep -q 'libqt6sql6-sqlite' <<<"$control" || { echo "no SQLite plugin dependency"; exit 1; }
 dpkg-deb -e "$deb" "$work/control"
 grep -qx '/etc/roomkeeper/roomkeeper.ini' "$work/control/conffiles" || { echo "config is not a conffile"; exit 1; }
