@@ -9,13 +9,28 @@ here=$(cd "$(dirname "$0")" && pwd)
 out_dir=${E2E_OUT_DIR:-$PWD}
 
 fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
-[ -x "$server" ] || fail "server binary '$server' is not executable"
+
+# Node.js 18.15 or newer (as "engines" in package.json says): node --test's --test-reporter
+# came in 18.15, and playwright-core 1.61.1 runs on 18 (1.62 and later need 20).
+# Debian 12's nodejs is 18.20.
+node_min_major=18 node_min_minor=15
 command -v node >/dev/null || fail "node is missing (install nodejs: packaging/install-deps.sh --test)"
+node_version=$(node --version 2>/dev/null) || fail "'node --version' failed"
+[[ "$node_version" =~ ^v([0-9]+)\.([0-9]+)\. ]] || fail "cannot read node's version from '$node_version'"
+if ((BASH_REMATCH[1] < node_min_major ||
+    (BASH_REMATCH[1] == node_min_major && BASH_REMATCH[2] < node_min_minor))); then
+    fail "Node.js $node_version is too old: this test needs $node_min_major.$node_min_minor or newer"
+fi
 command -v npm >/dev/null || fail "npm is missing (install npm: packaging/install-deps.sh --test)"
+[ -x "$server" ] || fail "server binary '$server' is not executable"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (install chromium: packaging/install-deps.sh --test)"
 
-if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
-    echo "e2e: installing playwright-core (npm ci)"
+# (Re)install when playwright-core is missing or is not the version package.json pins.
+pinned=$(node -p 'require(process.argv[1]).dependencies["playwright-core"]' "$here/package.json")
+installed=$(node -p 'require(process.argv[1]).version' "$here/node_modules/playwright-core/package.json" \
+    2>/dev/null) || installed=""
+if [ "$installed" != "$pinned" ]; then
+    echo "e2e: installing playwright-core $pinned (npm ci)"
     (cd "$here" && npm ci --no-audit --no-fund) || fail "npm ci failed in $here"
 fi
 
