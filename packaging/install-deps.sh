@@ -8,7 +8,11 @@ set -eu
 packages="build-essential cmake ninja-build pkg-config qt6-base-dev qt6-websockets-dev
 libqt6sql6-sqlite qt6-qpa-plugins libgl-dev fonts-dejavu-core file libqrencode-dev"
 if [ "${1:-}" = "--test" ]; then
+    # tests/e2e: Chromium, and Node.js 18.15 or newer with npm (Debian 12's nodejs is 18.20).
+    # npm fetches playwright-core over HTTPS with the CA bundle of ca-certificates (Debian's
+    # npm depends on it, but npm may come from elsewhere; nodejs only recommends it).
     packages="$packages clang-format openssl chromium nodejs$(command -v npm >/dev/null 2>&1 || echo " npm")"
+    packages="$packages ca-certificates"
     # tests/stages: libFuzzer (tests/fuzz) needs clang 14 and its runtimes; gcc's
     # sanitizer runtimes come with build-essential.
     packages="$packages clang-14 libclang-rt-14-dev"
