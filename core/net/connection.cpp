@@ -4,9 +4,9 @@
 
 namespace roomkeeper {
 
-Connection::Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id,
+Connection::Connection(QWebSocket *socket, QTcpSocket *transport, OutboundBatch *batch, MemberId id,
                        WireProtocol protocol, qint64 nowMs)
-    : connectedAtMs(nowMs), m_link(socket, transport), m_id(id), m_protocol(protocol),
+    : connectedAtMs(nowMs), m_link(socket, transport, batch), m_id(id), m_protocol(protocol),
       m_address(socket->peerAddress())
 {}
 
@@ -14,28 +14,39 @@ Connection::~Connection() = default;
 
 qint64 Connection::queuedBytes() const
 {
-    return m_link.bytesToWrite();
+    return m_link.queuedBytes();
 }
 
 bool Connection::send(const QString &text)
 {
-    return sendFrame(wireframe::text(text));
+    return deliver(wireframe::text(text), false);
 }
 
 bool Connection::sendFrame(const QByteArray &frame)
 {
-    if (m_closing || !m_link.isOpen())
+    return deliver(frame, true);
+}
+
+bool Connection::deliver(const QByteArray &frame, bool gather)
+{
+    if (m_closing)
         return false;
-    // A burst written in one event-loop turn is not yet flushed: hand it to the kernel
-    // before judging. Only what the peer's socket does not take counts as queued.
-    if (queuedBytes() > maxOutbound && !m_link.flush())
-        return false; // the peer is gone
-    if (queuedBytes() > maxOutbound) {
-        slowDropped = true;
-        closeWith(4008, QStringLiteral("too slow: outbound queue limit passed"), slowGraceMs);
-        return false;
+    // The estimate is never below what is really queued, and costs no look at the socket.
+    // Past the limit, a burst of this turn may still be waiting for its write: hand it to
+    // the kernel before judging. Only what the peer's socket does not take counts.
+    if (m_link.queuedEstimate() > maxOutbound) {
+        if (!m_link.flush())
+            return false; // the peer is gone
+        if (m_link.queuedBytes() > maxOutbound) {
+            slowDropped = true;
+            closeWith(4008, QStringLiteral("too slow: outbound queue limit passed"), slowGraceMs);
+            return false;
+        }
     }
-    m_link.write(frame);
+    if (gather)
+        m_link.queue(frame);
+    else
+        m_link.write(frame);
     ++framesOut;
     return true;
 }

@@ -24,9 +24,9 @@ enum class WireProtocol
 class Connection
 {
 public:
-    // Takes ownership of 'socket' (see WebSocketLink for 'transport').
-    Connection(QWebSocket *socket, QTcpSocket *transport, MemberId id, WireProtocol protocol,
-               qint64 nowMs);
+    // Takes ownership of 'socket' (see WebSocketLink for 'transport' and 'batch').
+    Connection(QWebSocket *socket, QTcpSocket *transport, OutboundBatch *batch, MemberId id,
+               WireProtocol protocol, qint64 nowMs);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
@@ -36,12 +36,13 @@ public:
     WireProtocol protocol() const { return m_protocol; }
     const QHostAddress &address() const { return m_address; }
 
-    // Queues one text frame. Returns false when the connection is closing or was just
-    // found too slow (its outbound queue passed 'maxOutbound' bytes).
+    // Sends one text frame to this connection now (behind what is gathered). Returns false
+    // when the connection is closing or was just found too slow (its outbound queue passed
+    // 'maxOutbound' bytes).
     bool send(const QString &text);
-    // The same with a frame made by wireframe::text(): a broadcast builds its frame once
-    // and the same bytes go to every member. Queued in the socket's buffer, which Qt
-    // writes once per event-loop turn, so a turn's frames leave in one write.
+    // The same with a frame made by wireframe::text() for many members: a broadcast builds
+    // its frame once and the same bytes go to every member, gathered per connection and
+    // written at the end of the event-loop turn, so a turn's frames leave in one write.
     bool sendFrame(const QByteArray &frame);
     // Bytes written and not yet taken by the kernel.
     qint64 queuedBytes() const;
@@ -80,6 +81,8 @@ public:
     bool slowDropped = false;
 
 private:
+    bool deliver(const QByteArray &frame, bool gather);
+
     WebSocketLink m_link;
     MemberId m_id;
     WireProtocol m_protocol;

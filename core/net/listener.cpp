@@ -16,19 +16,16 @@ Q_LOGGING_CATEGORY(lcNet, "roomkeeper.net")
 
 namespace roomkeeper {
 
-namespace {
-// Marks a socket still in the request-head stage, so it is counted once when it leaves.
-constexpr const char *SniffingProperty = "roomkeeperSniffing";
-// Marks a socket handed to QWebSocketServer: its head-stage deadline no longer applies.
-constexpr const char *HandedOffProperty = "roomkeeperHandedOff";
-} // namespace
-
 Listener::Listener(const ServerConfig &config, QObject *parent)
     : QObject(parent), m_config(config),
       m_tcp(config.tlsCertFile.isEmpty() ? std::make_unique<QTcpServer>()
                                          : std::make_unique<QSslServer>()),
-      m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode)
+      m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode), m_deadlines(this)
 {
+    m_clock.start();
+    // One timer for every socket in the head stage, running only while there is one.
+    m_deadlines.setInterval(std::clamp(config.handshakeTimeoutMs / 8, 10, 500));
+    connect(&m_deadlines, &QTimer::timeout, this, &Listener::dropOverdue);
     m_tcp->setListenBacklogSize(config.listenBacklog);
     m_tcp->setMaxPendingConnections(config.listenBacklog);
     m_ws.setMaxPendingConnections(config.listenBacklog);
@@ -43,11 +40,12 @@ Listener::~Listener()
 {
     // Sockets still in the request-head stage or the handshake talk to us and m_ws: they
     // must go while both are alive. Upgraded ones belong to their QWebSocket.
-    const QList<QTcpSocket *> sockets =
-        m_tcp->findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly);
-    for (QTcpSocket *socket : sockets) {
-        if (socket->property(HandedOffProperty).toBool() && !m_upgrading.contains(endsOf(*socket)))
-            continue;
+    QList<QTcpSocket *> sockets = m_heads.keys();
+    for (const QPointer<QTcpSocket> &socket : std::as_const(m_upgrading)) {
+        if (socket)
+            sockets.append(socket);
+    }
+    for (QTcpSocket *socket : std::as_const(sockets)) {
         socket->disconnect();
         socket->abort();
         delete socket;
@@ -106,8 +104,15 @@ void Listener::acceptPending()
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
             forget(socket);
+            m_heads.remove(socket);
             socket->deleteLater();
         });
+        // The head must be read, and any HTTP answer taken, within the handshake timeout
+        // (a slowloris defence).
+        HeadStage &stage = m_heads[socket];
+        stage.deadlineMs = m_clock.elapsed() + m_config.handshakeTimeoutMs;
+        if (!m_deadlines.isActive())
+            m_deadlines.start();
         if (m_sniffing >= m_config.maxConcurrentHandshakes) {
             // Past the cap, a socket whose whole request head is already here (a burst of
             // reconnects after a restart) is served at once; only one that would have to
@@ -117,37 +122,50 @@ void Listener::acceptPending()
                 ++m_handshakesRefused;
                 qCDebug(lcNet) << "too many handshakes in progress; refusing"
                                << socket->peerAddress();
+                m_heads.remove(socket);
+                socket->disconnect(this);
                 socket->abort();
                 socket->deleteLater();
                 continue;
             }
         } else {
             ++m_sniffing;
-            socket->setProperty(SniffingProperty, true);
+            stage.counted = true;
             connect(socket, &QTcpSocket::readyRead, this, [this, socket] { readHead(socket); });
             // Through TLS, the request may have arrived with the handshake: read it now.
             if (socket->bytesAvailable() > 0)
                 QMetaObject::invokeMethod(
-                    this, [this, socket] { readHead(socket); }, Qt::QueuedConnection);
+                    socket, [this, socket] { readHead(socket); }, Qt::QueuedConnection);
         }
-        // The head must be read, and any HTTP answer taken, within the handshake timeout
-        // (a slowloris defence).
-        QTimer::singleShot(m_config.handshakeTimeoutMs, socket, [this, socket] {
-            if (!socket->property(HandedOffProperty).toBool()) {
-                forget(socket);
-                socket->abort();
-                socket->deleteLater();
-            }
-        });
     }
 }
 
 void Listener::forget(QTcpSocket *socket)
 {
-    if (socket->property(SniffingProperty).toBool()) {
-        socket->setProperty(SniffingProperty, false);
+    const auto it = m_heads.find(socket);
+    if (it != m_heads.end() && it->counted) {
+        it->counted = false;
         --m_sniffing;
     }
+}
+
+void Listener::dropOverdue()
+{
+    const qint64 now = m_clock.elapsed();
+    QList<QTcpSocket *> overdue;
+    for (auto it = m_heads.cbegin(); it != m_heads.cend(); ++it) {
+        if (it->deadlineMs <= now)
+            overdue.append(it.key());
+    }
+    for (QTcpSocket *socket : std::as_const(overdue)) {
+        forget(socket);
+        m_heads.remove(socket);
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+    }
+    if (m_heads.isEmpty())
+        m_deadlines.stop();
 }
 
 bool Listener::readHead(QTcpSocket *socket)
@@ -202,16 +220,13 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
         return;
     }
     forget(socket);
-    socket->setProperty(HandedOffProperty, true);
+    m_heads.remove(socket); // Qt owns the handshake from here
     socket->disconnect(this);
-    const Ends ends = endsOf(*socket);
-    m_upgrading.insert(ends, socket);
-    // A handshake that fails never comes back through takeUpgraded(). The entry goes only
-    // if it is still this socket's (its guard is null by now), not a later one's.
-    connect(socket, &QObject::destroyed, this, [this, ends] {
-        if (!m_upgrading.value(ends))
-            m_upgrading.remove(ends);
-    });
+    // A handshake Qt refuses never comes back through takeUpgraded(): its entry is left
+    // with a null guard, and such entries are dropped now and then.
+    if (m_upgrading.size() > 2 * m_config.maxConcurrentHandshakes)
+        m_upgrading.removeIf([](const auto &entry) { return entry.value().isNull(); });
+    m_upgrading.insert(endsOf(*socket), socket);
     m_ws.handleConnection(socket);
 }
 

@@ -4,10 +4,12 @@
 
 #include "../server/serverconfig.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
 #include <QTcpServer>
+#include <QTimer>
 #include <QWebSocketServer>
 
 #include <functional>
@@ -67,6 +69,8 @@ private:
     void finish(QTcpSocket *socket, const QByteArray &response);
     void forget(QTcpSocket *socket);
     void takeUpgraded();
+    // Drops the sockets whose head (or HTTP answer) is past its deadline.
+    void dropOverdue();
 
     // A TCP connection's two ends: QWebSocket does not expose the socket it was upgraded
     // from, so the listener finds it by them.
@@ -91,6 +95,16 @@ private:
     std::unique_ptr<QTcpServer> m_tcp; // a QSslServer with --tls-cert
     QString m_error;
     QWebSocketServer m_ws;
+    // Sockets in the request-head stage, or taking an HTTP answer: their deadline, and
+    // whether they count against the handshake cap.
+    struct HeadStage
+    {
+        qint64 deadlineMs = 0;
+        bool counted = false;
+    };
+    QHash<QTcpSocket *, HeadStage> m_heads;
+    QElapsedTimer m_clock;
+    QTimer m_deadlines;
     int m_sniffing = 0;
     quint64 m_handshakesRefused = 0;
     bool m_acceptingUpgrades = true;

@@ -46,8 +46,8 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
       m_store(std::make_unique<SqliteStore>(config.dataDir)),
       m_moderation(std::make_unique<ModerationService>(m_rooms, m_users, *m_store,
                                                        static_cast<ModerationHost &>(*this))),
-      m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_heartbeatTimer(this),
-      m_statsTimer(this), m_windowTimer(this)
+      m_webhooks(new WebhookForwarder(this)), m_sweepTimer(this), m_outbound(this),
+      m_heartbeatTimer(this), m_statsTimer(this), m_windowTimer(this)
 {
     qRegisterMetaType<roomkeeper::ServerStats>();
     qRegisterMetaType<roomkeeper::ServerSnapshot>();
@@ -268,6 +268,9 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
 void ChatServer::sweep()
 {
     m_moderation->sweep(m_config.roomIdleMs());
+    // A busy connection keeps its gathering buffer between turns; an idle one gives it back.
+    for (const auto &conn : std::as_const(m_connections))
+        conn->link().releaseIdleMemory();
 }
 
 QString ChatServer::openStore()
@@ -439,7 +442,7 @@ void ChatServer::onWebSocket(QWebSocket *socket, QTcpSocket *transport, WireProt
     }
 
     const MemberId id = m_nextMemberId++;
-    auto conn = std::make_shared<Connection>(socket, transport, id, protocol, nowMs());
+    auto conn = std::make_shared<Connection>(socket, transport, &m_outbound, id, protocol, nowMs());
     conn->maxOutbound = m_config.maxOutboundQueue;
     conn->slowGraceMs = m_config.slowClientGraceMs;
     conn->bucket = TokenBucket(m_config.maxMessageRate, m_config.burst(), nowMs());

@@ -158,6 +158,7 @@ private:
     bool m_accepting = true;
     QTimer m_sweepTimer;
     bool m_identityFlushQueued = false;
+    OutboundBatch m_outbound; // before the connections: they cancel themselves in it
     QHash<MemberId, std::shared_ptr<Connection>> m_connections;
     QList<MemberId> m_awaitingSession; // new identities, until they are stored
     QHash<QUuid, QList<MemberId>> m_userConnections;

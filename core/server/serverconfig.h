@@ -32,7 +32,7 @@ struct ServerConfig
     QStringList allowedOrigins;
     QString tlsCertFile; // PEM; with tlsKeyFile, serve wss:// and https://
     QString tlsKeyFile;
-    int sweepIntervalMs = 30000;         // expired bans and idle rooms
+    int sweepIntervalMs = 30000;         // expired bans, idle rooms, idle outbound buffers
     qint64 roomIdleExpiryMsOverride = 0; // tests: idle expiry in ms instead of hours
 
     qint64 roomIdleMs() const
