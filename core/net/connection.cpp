@@ -17,9 +17,9 @@ qint64 Connection::queuedBytes() const
     return m_link.queuedBytes();
 }
 
-bool Connection::send(const QString &text)
+bool Connection::send(const QByteArray &utf8)
 {
-    return deliver(wireframe::text(text), false);
+    return deliver(wireframe::text(utf8), false);
 }
 
 bool Connection::sendFrame(const QByteArray &frame)

@@ -39,7 +39,7 @@ public:
     // Sends one text frame to this connection now (behind what is gathered). Returns false
     // when the connection is closing or was just found too slow (its outbound queue passed
     // 'maxOutbound' bytes).
-    bool send(const QString &text);
+    bool send(const QByteArray &utf8);
     // The same with a frame made by wireframe::text() for many members: a broadcast builds
     // its frame once and the same bytes go to every member, gathered per connection and
     // written at the end of the event-loop turn, so a turn's frames leave in one write.

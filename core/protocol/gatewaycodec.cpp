@@ -18,19 +18,18 @@ namespace roomkeeper::gatewaycodec {
 
 namespace {
 
-QString frame(int op, const QJsonObject &d)
+QByteArray frame(int op, const QJsonObject &d)
 {
-    return QString::fromUtf8(
-        QJsonDocument(QJsonObject{{QStringLiteral("op"), op}, {QStringLiteral("d"), d}})
-            .toJson(QJsonDocument::Compact));
+    return QJsonDocument(QJsonObject{{QStringLiteral("op"), op}, {QStringLiteral("d"), d}})
+        .toJson(QJsonDocument::Compact);
 }
 
 // The frequent frames: 'd' written directly, then wrapped.
-QString frame(int op, JsonObjectWriter &d)
+QByteArray frame(int op, JsonObjectWriter &d)
 {
     JsonObjectWriter w(256);
     w.add("op", qint64(op)).addRaw("d", d.take());
-    return QString::fromUtf8(w.take());
+    return w.take();
 }
 
 QString id(const QUuid &uuid)
@@ -118,22 +117,22 @@ ParsedGatewayFrame parse(const QByteArray &utf8)
     return request;
 }
 
-QString hello(int heartbeatIntervalMs)
+QByteArray hello(int heartbeatIntervalMs)
 {
     return frame(0, {{QStringLiteral("heartbeatInterval"), heartbeatIntervalMs}});
 }
 
-QString heartbeat()
+QByteArray heartbeat()
 {
     return frame(1, {});
 }
 
-QString heartbeatAck()
+QByteArray heartbeatAck()
 {
     return frame(2, {});
 }
 
-QString messageCreate(const ChatMessage &message)
+QByteArray messageCreate(const ChatMessage &message)
 {
     JsonObjectWriter d(message.content.size() + 160);
     d.addId("authorId", message.author)
@@ -144,7 +143,7 @@ QString messageCreate(const ChatMessage &message)
     return frame(3, d);
 }
 
-QString roomUpdate(const Room &room, RoomChanges changes, bool forAdmin)
+QByteArray roomUpdate(const Room &room, RoomChanges changes, bool forAdmin)
 {
     const RoomSettings &s = room.settings();
     QJsonObject d;
@@ -158,16 +157,16 @@ QString roomUpdate(const Room &room, RoomChanges changes, bool forAdmin)
         d.insert(QStringLiteral("name"), s.name);
     if ((changes & WebhookChanged) && forAdmin)
         d.insert(QStringLiteral("discordWebhookLink"), s.webhook);
-    return d.isEmpty() ? QString() : frame(4, d);
+    return d.isEmpty() ? QByteArray() : frame(4, d);
 }
 
-QString participantKick(const QUuid &user)
+QByteArray participantKick(const QUuid &user)
 {
     return frame(5, {{QStringLiteral("userId"), id(user)}});
 }
 
-QString participantChange(const QUuid &user, std::optional<bool> banned,
-                          std::optional<QString> color, std::optional<bool> admin)
+QByteArray participantChange(const QUuid &user, std::optional<bool> banned,
+                             std::optional<QString> color, std::optional<bool> admin)
 {
     QJsonObject d{{QStringLiteral("userId"), id(user)}};
     if (banned)
@@ -179,13 +178,13 @@ QString participantChange(const QUuid &user, std::optional<bool> banned,
     return frame(6, d);
 }
 
-QString roomClose()
+QByteArray roomClose()
 {
     return frame(7, {});
 }
 
-QString ready(const User &user, const QByteArray &token, const Room &room,
-              const UserDirectory &users)
+QByteArray ready(const User &user, const QByteArray &token, const Room &room,
+                 const UserDirectory &users)
 {
     const RoomSettings &s = room.settings();
     const bool admin = room.isAdmin(user.id);
@@ -214,7 +213,7 @@ QString ready(const User &user, const QByteArray &token, const Room &room,
     return frame(8, d);
 }
 
-QString participantEnter(const User &user, bool admin)
+QByteArray participantEnter(const User &user, bool admin)
 {
     JsonObjectWriter d;
     d.addId("userId", user.id)
@@ -224,7 +223,7 @@ QString participantEnter(const User &user, bool admin)
     return frame(9, d);
 }
 
-QString participantExit(const QUuid &user, const QString &reason)
+QByteArray participantExit(const QUuid &user, const QString &reason)
 {
     JsonObjectWriter d;
     d.addId("userId", user);
@@ -233,14 +232,14 @@ QString participantExit(const QUuid &user, const QString &reason)
     return frame(10, d);
 }
 
-QString read(const QUuid &reader, qint64 messageId)
+QByteArray read(const QUuid &reader, qint64 messageId)
 {
     JsonObjectWriter d;
     d.add("messageId", messageId).addId("userId", reader);
     return frame(11, d);
 }
 
-QString error(const Refusal &refusal)
+QByteArray error(const Refusal &refusal)
 {
     JsonObjectWriter d;
     d.add("code", QString(errorCodeName(refusal.code))).add("message", refusal.message);

@@ -52,22 +52,22 @@ namespace gatewaycodec {
 
 ParsedGatewayFrame parse(const QByteArray &utf8);
 
-QString hello(int heartbeatIntervalMs);
-QString heartbeat();    // op 1
-QString heartbeatAck(); // op 2
-QString messageCreate(const ChatMessage &message);
+QByteArray hello(int heartbeatIntervalMs);
+QByteArray heartbeat();    // op 1
+QByteArray heartbeatAck(); // op 2
+QByteArray messageCreate(const ChatMessage &message);
 // Only the fields in 'changes'; the webhook only when 'forAdmin'. Empty if nothing to say.
-QString roomUpdate(const Room &room, RoomChanges changes, bool forAdmin);
-QString participantKick(const QUuid &user);
-QString participantChange(const QUuid &user, std::optional<bool> banned,
-                          std::optional<QString> color, std::optional<bool> admin);
-QString roomClose();
-QString ready(const User &user, const QByteArray &token, const Room &room,
-              const UserDirectory &users);
-QString participantEnter(const User &user, bool admin);
-QString participantExit(const QUuid &user, const QString &reason = QString());
-QString read(const QUuid &reader, qint64 messageId);
-QString error(const Refusal &refusal);
+QByteArray roomUpdate(const Room &room, RoomChanges changes, bool forAdmin);
+QByteArray participantKick(const QUuid &user);
+QByteArray participantChange(const QUuid &user, std::optional<bool> banned,
+                             std::optional<QString> color, std::optional<bool> admin);
+QByteArray roomClose();
+QByteArray ready(const User &user, const QByteArray &token, const Room &room,
+                 const UserDirectory &users);
+QByteArray participantEnter(const User &user, bool admin);
+QByteArray participantExit(const QUuid &user, const QString &reason = QString());
+QByteArray read(const QUuid &reader, qint64 messageId);
+QByteArray error(const Refusal &refusal);
 
 } // namespace gatewaycodec
 } // namespace roomkeeper

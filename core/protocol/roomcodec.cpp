@@ -40,16 +40,16 @@ constexpr std::array<std::pair<const char *, Type>, 14> requestTypes = {{
 constexpr int MaxRefLength = 32;
 constexpr int MaxReasonLength = 500;
 
-QString frame(const QJsonObject &object)
+QByteArray frame(const QJsonObject &object)
 {
-    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
 // The frames sent most (per message, per connection, per member change) are written
 // directly; the rarer, nested ones go through QJsonObject.
-QString frame(JsonObjectWriter &object)
+QByteArray frame(JsonObjectWriter &object)
 {
-    return QString::fromUtf8(object.take());
+    return object.take();
 }
 
 RoomFrameError frameError(ErrorCode code, const QString &message, const QString &ref = QString())
@@ -193,8 +193,8 @@ ParsedRoomFrame parse(const QByteArray &utf8)
     return request;
 }
 
-QString session(const User &user, const QByteArray &key, const QByteArray &token,
-                int heartbeatIntervalMs)
+QByteArray session(const User &user, const QByteArray &key, const QByteArray &token,
+                   int heartbeatIntervalMs)
 {
     JsonObjectWriter w;
     w.add("type", u"session")
@@ -207,7 +207,7 @@ QString session(const User &user, const QByteArray &key, const QByteArray &token
     return frame(w);
 }
 
-QString error(const Refusal &refusal, const QString &ref, const std::optional<QUuid> &roomId)
+QByteArray error(const Refusal &refusal, const QString &ref, const std::optional<QUuid> &roomId)
 {
     JsonObjectWriter w;
     w.add("type", u"error")
@@ -219,20 +219,20 @@ QString error(const Refusal &refusal, const QString &ref, const std::optional<QU
     return frame(w);
 }
 
-QString ping(qint64 time)
+QByteArray ping(qint64 time)
 {
     JsonObjectWriter w;
     w.add("type", u"ping").add("time", time);
     return frame(w);
 }
 
-QString pong(double time)
+QByteArray pong(double time)
 {
     return frame(
         {{QStringLiteral("type"), QStringLiteral("pong")}, {QStringLiteral("time"), time}});
 }
 
-QString rooms(const QList<const Room *> &rooms)
+QByteArray rooms(const QList<const Room *> &rooms)
 {
     QJsonArray list;
     for (const Room *room : rooms) {
@@ -248,7 +248,7 @@ QString rooms(const QList<const Room *> &rooms)
         {{QStringLiteral("type"), QStringLiteral("rooms")}, {QStringLiteral("rooms"), list}});
 }
 
-QString room(const Room &room, const UserDirectory &users, bool withWebhook)
+QByteArray room(const Room &room, const UserDirectory &users, bool withWebhook)
 {
     QJsonArray participants;
     for (const QUuid &id : room.participants()) {
@@ -272,7 +272,7 @@ QString room(const Room &room, const UserDirectory &users, bool withWebhook)
     return frame(object);
 }
 
-QString roomClosed(const QUuid &roomId, const QString &message)
+QByteArray roomClosed(const QUuid &roomId, const QString &message)
 {
     JsonObjectWriter w;
     w.add("type", u"room_closed").addId("room_id", roomId);
@@ -281,7 +281,7 @@ QString roomClosed(const QUuid &roomId, const QString &message)
     return frame(w);
 }
 
-QString message(const Room &room, const ChatMessage &message)
+QByteArray message(const Room &room, const ChatMessage &message)
 {
     JsonObjectWriter w(message.content.size() + 200);
     w.add("type", u"message")
@@ -294,7 +294,7 @@ QString message(const Room &room, const ChatMessage &message)
     return frame(w);
 }
 
-QString read(const QUuid &roomId, const QUuid &reader, qint64 messageId)
+QByteArray read(const QUuid &roomId, const QUuid &reader, qint64 messageId)
 {
     JsonObjectWriter w;
     w.add("type", u"read")
@@ -304,14 +304,14 @@ QString read(const QUuid &roomId, const QUuid &reader, qint64 messageId)
     return frame(w);
 }
 
-QString invite(const QUuid &roomId, const QUuid &inviter)
+QByteArray invite(const QUuid &roomId, const QUuid &inviter)
 {
     JsonObjectWriter w;
     w.add("type", u"invite").addId("user_id", inviter).addId("room_id", roomId);
     return frame(w);
 }
 
-QString kick(const QUuid &roomId, const QString &message, bool permanent)
+QByteArray kick(const QUuid &roomId, const QString &message, bool permanent)
 {
     JsonObjectWriter w;
     w.add("type", u"kick")
@@ -321,7 +321,7 @@ QString kick(const QUuid &roomId, const QString &message, bool permanent)
     return frame(w);
 }
 
-QString enter(const QUuid &roomId, const User &user, bool admin)
+QByteArray enter(const QUuid &roomId, const User &user, bool admin)
 {
     JsonObjectWriter w;
     w.add("type", u"enter")
@@ -333,7 +333,7 @@ QString enter(const QUuid &roomId, const User &user, bool admin)
     return frame(w);
 }
 
-QString exit(const QUuid &roomId, const QUuid &user, const QString &reason)
+QByteArray exit(const QUuid &roomId, const QUuid &user, const QString &reason)
 {
     JsonObjectWriter w;
     w.add("type", u"exit").addId("user_id", user).addId("room_id", roomId);

@@ -21,22 +21,22 @@ namespace roomcodec {
 
 ParsedRoomFrame parse(const QByteArray &utf8);
 
-QString session(const User &user, const QByteArray &key, const QByteArray &token,
-                int heartbeatIntervalMs);
-QString error(const Refusal &refusal, const QString &ref,
-              const std::optional<QUuid> &roomId = std::nullopt);
-QString ping(qint64 time);
-QString pong(double time);
-QString rooms(const QList<const Room *> &rooms);
-QString room(const Room &room, const UserDirectory &users, bool withWebhook);
-QString roomClosed(const QUuid &roomId, const QString &message);
-QString message(const Room &room, const ChatMessage &message);
-QString read(const QUuid &roomId, const QUuid &reader, qint64 messageId);
-QString invite(const QUuid &roomId, const QUuid &inviter);
-QString kick(const QUuid &roomId, const QString &message, bool permanent);
-QString enter(const QUuid &roomId, const User &user, bool admin);
+QByteArray session(const User &user, const QByteArray &key, const QByteArray &token,
+                   int heartbeatIntervalMs);
+QByteArray error(const Refusal &refusal, const QString &ref,
+                 const std::optional<QUuid> &roomId = std::nullopt);
+QByteArray ping(qint64 time);
+QByteArray pong(double time);
+QByteArray rooms(const QList<const Room *> &rooms);
+QByteArray room(const Room &room, const UserDirectory &users, bool withWebhook);
+QByteArray roomClosed(const QUuid &roomId, const QString &message);
+QByteArray message(const Room &room, const ChatMessage &message);
+QByteArray read(const QUuid &roomId, const QUuid &reader, qint64 messageId);
+QByteArray invite(const QUuid &roomId, const QUuid &inviter);
+QByteArray kick(const QUuid &roomId, const QString &message, bool permanent);
+QByteArray enter(const QUuid &roomId, const User &user, bool admin);
 // 'reason' is empty for an ordinary leave, "kick" or "ban" otherwise.
-QString exit(const QUuid &roomId, const QUuid &user, const QString &reason = QString());
+QByteArray exit(const QUuid &roomId, const QUuid &user, const QString &reason = QString());
 
 QString idString(const QUuid &id);
 

@@ -873,7 +873,8 @@ namespace {
 class LazyTexts
 {
 public:
-    LazyTexts(const std::function<QString()> &roomText, const std::function<QString()> &gatewayText)
+    LazyTexts(const std::function<QByteArray()> &roomText,
+              const std::function<QByteArray()> &gatewayText)
         : m_make{&roomText, &gatewayText}
     {}
 
@@ -881,7 +882,7 @@ public:
     {
         const int p = c.protocol() == WireProtocol::Room ? 0 : 1;
         if (!m_made[p]) {
-            const QString text = *m_make[p] ? (*m_make[p])() : QString();
+            const QByteArray text = *m_make[p] ? (*m_make[p])() : QByteArray();
             if (!text.isEmpty())
                 m_frames[p] = wireframe::text(text);
             m_made[p] = true;
@@ -891,15 +892,15 @@ public:
     }
 
 private:
-    const std::function<QString()> *m_make[2];
+    const std::function<QByteArray()> *m_make[2];
     QByteArray m_frames[2];
     bool m_made[2] = {false, false};
 };
 
 } // namespace
 
-void ChatServer::sendTo(const QList<MemberId> &members, const std::function<QString()> &roomText,
-                        const std::function<QString()> &gatewayText)
+void ChatServer::sendTo(const QList<MemberId> &members, const std::function<QByteArray()> &roomText,
+                        const std::function<QByteArray()> &gatewayText)
 {
     LazyTexts texts(roomText, gatewayText);
     for (MemberId id : members) {
@@ -908,8 +909,8 @@ void ChatServer::sendTo(const QList<MemberId> &members, const std::function<QStr
     }
 }
 
-void ChatServer::broadcast(const Room &room, const std::function<QString()> &roomText,
-                           const std::function<QString()> &gatewayText)
+void ChatServer::broadcast(const Room &room, const std::function<QByteArray()> &roomText,
+                           const std::function<QByteArray()> &gatewayText)
 {
     // The member table is walked in place: no copy of it per broadcast.
     LazyTexts texts(roomText, gatewayText);
@@ -990,7 +991,7 @@ void ChatServer::messagePosted(const Room &room, const ChatMessage &message)
     broadcast(
         room,
         [&] {
-            QString text = roomcodec::message(room, message);
+            QByteArray text = roomcodec::message(room, message);
             bytes = quint64(text.size());
             return text;
         },
@@ -1134,7 +1135,7 @@ void ChatServer::roomChanged(const Room &room, RoomChanges changes)
         const bool admin = room.isAdmin(it.value());
         QByteArray &frame = admin ? forAdmins : forMembers;
         if (!made[admin]) {
-            const QString text = gatewaycodec::roomUpdate(room, changes, admin);
+            const QByteArray text = gatewaycodec::roomUpdate(room, changes, admin);
             if (!text.isEmpty())
                 frame = wireframe::text(text);
             made[admin] = true;

@@ -108,10 +108,10 @@ private:
     }
     // Sends an event to every member, serialised at most once per protocol (lazily: a
     // protocol with no member in the room costs nothing). An empty text skips a protocol.
-    void broadcast(const Room &room, const std::function<QString()> &roomText,
-                   const std::function<QString()> &gatewayText);
-    void sendTo(const QList<MemberId> &members, const std::function<QString()> &roomText,
-                const std::function<QString()> &gatewayText);
+    void broadcast(const Room &room, const std::function<QByteArray()> &roomText,
+                   const std::function<QByteArray()> &gatewayText);
+    void sendTo(const QList<MemberId> &members, const std::function<QByteArray()> &roomText,
+                const std::function<QByteArray()> &gatewayText);
     void broadcastRoomPicture(const Room &room);
     QString openStore();
     void persistRoom(const Room &room);

@@ -85,7 +85,7 @@ bool isId(const QJsonValue &value, const QUuid &id)
 
 // Frames are compact, one line, and a JSON object.
 #define FRAME(var, expr)                                                                           \
-    const QString var##Text = (expr);                                                              \
+    const QString var##Text = QString::fromUtf8(expr);                                             \
     QVERIFY2(!var##Text.contains(u'\n'), qPrintable(var##Text));                                   \
     const QJsonObject var = object(var##Text);                                                     \
     QVERIFY2(!var.isEmpty(), qPrintable(var##Text))
