@@ -37,37 +37,45 @@ enum RoomChange : unsigned
 };
 using RoomChanges = unsigned;
 
-// What the domain tells the outside. The network layer implements this and turns each
-// event into frames of each protocol, serialised once per event. Events are raised after
-// the state has changed; the room passed in is the state after the change.
+// What the domain tells the outside. Events are raised after the state has changed; the
+// room passed in is the state after the change. The server's event hub hands each to its
+// subscribers (delivery to members, persistence, the operator feed, webhooks, counters,
+// the traffic view, watch), each of which overrides only what it needs.
 class RoomEventSink
 {
 public:
     virtual ~RoomEventSink() = default;
 
     // A connection became a member: it needs the room's full picture.
-    virtual void memberJoined(const Room &room, MemberId member) = 0;
+    virtual void memberJoined(const Room & /*room*/, MemberId /*member*/) {}
     // A user became a participant (their first connection in the room).
-    virtual void participantEntered(const Room &room, const User &user) = 0;
+    virtual void participantEntered(const Room & /*room*/, const User & /*user*/) {}
     // A connection left at its own request (it is no longer a member).
-    virtual void memberLeft(const Room &room, MemberId member, const QUuid &user) = 0;
+    virtual void memberLeft(const Room & /*room*/, MemberId /*member*/, const QUuid & /*user*/) {}
     // A user stopped being a participant.
-    virtual void participantExited(const Room &room, const QUuid &user, ExitReason reason) = 0;
-    virtual void messagePosted(const Room &room, const ChatMessage &message) = 0;
-    virtual void readReceipt(const Room &room, const QUuid &reader, qint64 messageId) = 0;
-    virtual void userInvited(const Room &room, const QUuid &inviter, const QUuid &invitee) = 0;
+    virtual void participantExited(const Room & /*room*/, const QUuid & /*user*/,
+                                   ExitReason /*reason*/)
+    {}
+    virtual void messagePosted(const Room & /*room*/, const ChatMessage & /*message*/) {}
+    virtual void readReceipt(const Room & /*room*/, const QUuid & /*reader*/, qint64 /*messageId*/)
+    {}
+    virtual void userInvited(const Room & /*room*/, const QUuid & /*inviter*/,
+                             const QUuid & /*invitee*/)
+    {}
     // 'members' were the user's connections in the room; they are out of it now.
-    virtual void participantKicked(const Room &room, const QUuid &user,
-                                   const QList<MemberId> &members, const QString &message,
-                                   bool banned) = 0;
-    virtual void participantUnbanned(const Room &room, const QUuid &user) = 0;
-    virtual void adminChanged(const Room &room, const QUuid &user, bool admin) = 0;
-    virtual void roomChanged(const Room &room, RoomChanges changes) = 0;
+    virtual void participantKicked(const Room & /*room*/, const QUuid & /*user*/,
+                                   const QList<MemberId> & /*members*/, const QString & /*message*/,
+                                   bool /*banned*/)
+    {}
+    virtual void participantUnbanned(const Room & /*room*/, const QUuid & /*user*/) {}
+    virtual void adminChanged(const Room & /*room*/, const QUuid & /*user*/, bool /*admin*/) {}
+    virtual void roomChanged(const Room & /*room*/, RoomChanges /*changes*/) {}
     // The room is gone after this call returns; 'members' were in it.
-    virtual void roomClosed(const Room &room, const QList<MemberId> &members,
-                            const QString &message) = 0;
+    virtual void roomClosed(const Room & /*room*/, const QList<MemberId> & /*members*/,
+                            const QString & /*message*/)
+    {}
     // A room came into being (created now, not restored).
-    virtual void roomCreated(const Room &) {}
+    virtual void roomCreated(const Room & /*room*/) {}
     // An expired ban was swept away (not lifted by anyone).
     virtual void banExpired(const Room &, const Ban &) {}
 };

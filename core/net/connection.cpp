@@ -5,8 +5,8 @@
 namespace roomkeeper {
 
 Connection::Connection(QWebSocket *socket, QTcpSocket *transport, OutboundBatch *batch, MemberId id,
-                       WireProtocol protocol, qint64 nowMs)
-    : connectedAtMs(nowMs), m_link(socket, transport, batch), m_id(id), m_protocol(protocol),
+                       qint64 nowMs)
+    : connectedAtMs(nowMs), m_link(socket, transport, batch), m_id(id),
       m_address(socket->peerAddress())
 {}
 

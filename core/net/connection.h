@@ -12,28 +12,22 @@
 
 namespace roomkeeper {
 
-enum class WireProtocol
-{
-    Room,
-    Gateway
-};
-
-// One upgraded WebSocket and what the server knows of it. Owned by the ChatServer, used
-// only on the core thread. Sending never blocks and never grows without bound: past the
-// outbound limit the connection is dropped as too slow (4008).
+// One upgraded WebSocket as the server drives it: sending with the outbound limit, closing,
+// the rate limit's bucket and the counters. What a protocol adds lives in its Session,
+// which owns the connection. Core thread only. Sending never blocks and never grows
+// without bound: past the outbound limit the connection is dropped as too slow (4008).
 class Connection
 {
 public:
     // Takes ownership of 'socket' (see WebSocketLink for 'transport' and 'batch').
     Connection(QWebSocket *socket, QTcpSocket *transport, OutboundBatch *batch, MemberId id,
-               WireProtocol protocol, qint64 nowMs);
+               qint64 nowMs);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
     WebSocketLink &link() { return m_link; }
     const WebSocketLink &link() const { return m_link; }
     MemberId id() const { return m_id; }
-    WireProtocol protocol() const { return m_protocol; }
     const QHostAddress &address() const { return m_address; }
 
     // Sends one text frame to this connection now (behind what is gathered). Returns false
@@ -55,23 +49,9 @@ public:
     // The code of our close, or else the peer's.
     int closeCode() const;
 
-    QUuid user;
-    QByteArray key;
-    qint64 connectedAtMs = 0;
+    qint64 connectedAtMs = 0; // monotonic
     qint64 maxOutbound = 4 * 1024 * 1024;
     int slowGraceMs = 1000;
-
-    // Heartbeat bookkeeping (monotonic milliseconds).
-    qint64 lastPingSentMs = 0;
-    qint64 lastPingTime = 0;      // the 'time' of our last ping
-    qint64 unansweredSinceMs = 0; // 0 = nothing outstanding
-    int roundTripMs = -1;
-
-    // Gateway connections: the one room, the client's heartbeats, our pending op 2.
-    QUuid gatewayRoom;
-    qint64 lastClientHeartbeatMs = 0;
-    qint64 ackSentMs = 0;    // 0 = no op 2 waiting for its op 1
-    QByteArray pendingToken; // sent once: in op 8 ready, or in a new identity's session
 
     TokenBucket bucket;
     int floodStrikes = 0;
@@ -85,7 +65,6 @@ private:
 
     WebSocketLink m_link;
     MemberId m_id;
-    WireProtocol m_protocol;
     QHostAddress m_address;
     bool m_closing = false;
 };

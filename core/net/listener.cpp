@@ -16,8 +16,8 @@ Q_LOGGING_CATEGORY(lcNet, "roomkeeper.net")
 
 namespace roomkeeper {
 
-Listener::Listener(const ServerConfig &config, QObject *parent)
-    : QObject(parent), m_config(config),
+Listener::Listener(const ServerConfig &config, QList<QByteArray> upgradePaths, QObject *parent)
+    : QObject(parent), m_config(config), m_upgradePaths(std::move(upgradePaths)),
       m_tcp(config.tlsCertFile.isEmpty() ? std::make_unique<QTcpServer>()
                                          : std::make_unique<QSslServer>()),
       m_ws(QStringLiteral("roomkeeper"), QWebSocketServer::NonSecureMode), m_deadlines(this)
@@ -205,7 +205,7 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
                                                "not accepting new connections right now\n"));
         return;
     }
-    if (head.path != "/ws" && head.path != "/gateway") {
+    if (!m_upgradePaths.contains(head.path)) {
         finish(socket, HttpResponder::response(404, "text/plain; charset=utf-8", "not found\n"));
         return;
     }
@@ -245,13 +245,10 @@ void Listener::takeUpgraded()
         // event loop, for a socket that will be served and one that will be turned away.
         socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxMessageSize));
         socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageSize));
-        const WireProtocol protocol = socket->requestUrl().path() == QLatin1StringView("/gateway")
-                                          ? WireProtocol::Gateway
-                                          : WireProtocol::Room;
         QTcpSocket *transport = m_upgrading.take(endsOf(*socket));
         if (transport)
             transport->disconnect(this);
-        emit webSocketReady(socket, transport, protocol);
+        emit webSocketReady(socket, transport, socket->requestUrl().path().toUtf8());
     }
 }
 

@@ -1,7 +1,5 @@
 #pragma once
 
-#include "connection.h"
-
 #include "../server/serverconfig.h"
 
 #include <QElapsedTimer>
@@ -34,7 +32,8 @@ class Listener final : public QObject
 public:
     static constexpr int MaxHeadBytes = 16 * 1024;
 
-    explicit Listener(const ServerConfig &config, QObject *parent = nullptr);
+    // 'upgradePaths' are the doors WebSocket upgrades are served at ("/ws", ...).
+    Listener(const ServerConfig &config, QList<QByteArray> upgradePaths, QObject *parent = nullptr);
     ~Listener() override;
 
     bool listen();
@@ -58,8 +57,7 @@ public:
 signals:
     // An upgraded socket and the TCP (or TLS) socket under it (null if it could not be
     // matched), its size limits set. The receiver owns the QWebSocket.
-    void webSocketReady(QWebSocket *socket, QTcpSocket *transport,
-                        roomkeeper::WireProtocol protocol);
+    void webSocketReady(QWebSocket *socket, QTcpSocket *transport, const QByteArray &path);
 
 private:
     void acceptPending();
@@ -92,6 +90,7 @@ private:
     }
 
     const ServerConfig &m_config;
+    QList<QByteArray> m_upgradePaths;
     std::unique_ptr<QTcpServer> m_tcp; // a QSslServer with --tls-cert
     QString m_error;
     QWebSocketServer m_ws;

@@ -44,6 +44,28 @@ Refusal bad(ErrorCode code, const QString &message)
 
 } // namespace
 
+std::optional<Command> command(const GatewayRequest &r, const QUuid &room)
+{
+    switch (r.op) {
+    case GatewayRequest::Heartbeat:
+    case GatewayRequest::HeartbeatAck:
+        return std::nullopt;
+    case GatewayRequest::SendMessage:
+        return command::SendMessage{room, r.content};
+    case GatewayRequest::UpdateRoom:
+        return command::UpdateRoom{room, r.update};
+    case GatewayRequest::KickParticipant:
+        return command::Kick{room, r.userId, QString(), r.banned};
+    case GatewayRequest::ChangeParticipant:
+        return command::ChangeParticipant{room, r.userId, r.admin, r.color};
+    case GatewayRequest::CloseRoom:
+        return command::CloseRoom{room, QString()};
+    case GatewayRequest::Read:
+        return command::MarkRead{room, r.messageId};
+    }
+    return std::nullopt;
+}
+
 ParsedGatewayFrame parse(const QByteArray &utf8)
 {
     QJsonParseError parseError;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../domain/commands.h"
 #include "../domain/errorcode.h"
 #include "../domain/room.h"
 #include "../domain/roomevents.h"
@@ -51,6 +52,9 @@ using ParsedGatewayFrame = std::variant<GatewayRequest, Refusal>;
 namespace gatewaycodec {
 
 ParsedGatewayFrame parse(const QByteArray &utf8);
+// The domain command a request asks for in the connection's one 'room'; nothing for
+// heartbeats.
+std::optional<Command> command(const GatewayRequest &request, const QUuid &room);
 
 QByteArray hello(int heartbeatIntervalMs);
 QByteArray heartbeat();    // op 1

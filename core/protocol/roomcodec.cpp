@@ -136,6 +136,40 @@ QString idString(const QUuid &id)
     return id.toString(QUuid::WithoutBraces);
 }
 
+std::optional<Command> command(const RoomRequest &r)
+{
+    const QUuid room = r.roomId.value_or(QUuid());
+    switch (r.type) {
+    case Type::Ping:
+    case Type::Pong:
+    case Type::Rooms:
+        return std::nullopt;
+    case Type::Create:
+        return command::CreateRoom{r.name, r.closed};
+    case Type::Enter:
+        return command::Enter{room};
+    case Type::Exit:
+        return command::Exit{room};
+    case Type::Message:
+        return command::SendMessage{room, r.content};
+    case Type::Read:
+        return command::MarkRead{r.roomId, r.messageId};
+    case Type::Invite:
+        return command::Invite{room, r.userId};
+    case Type::Kick:
+        return command::Kick{room, r.userId, r.message, r.permanent};
+    case Type::Unban:
+        return command::Unban{room, r.userId};
+    case Type::Update:
+        return command::UpdateRoom{room, r.update};
+    case Type::Admin:
+        return command::ChangeParticipant{room, r.userId, r.admin, std::nullopt};
+    case Type::Close:
+        return command::CloseRoom{room, r.message};
+    }
+    return std::nullopt;
+}
+
 ParsedRoomFrame parse(const QByteArray &utf8)
 {
     QJsonParseError parseError;

@@ -2,6 +2,8 @@
 
 #include "roomrequest.h"
 
+#include "../domain/commands.h"
+
 #include "../domain/room.h"
 #include "../domain/roomevents.h"
 #include "../domain/user.h"
@@ -20,6 +22,9 @@ class UserDirectory;
 namespace roomcodec {
 
 ParsedRoomFrame parse(const QByteArray &utf8);
+// The domain command a request asks for; nothing for the session's own requests (ping,
+// pong, rooms).
+std::optional<Command> command(const RoomRequest &request);
 
 QByteArray session(const User &user, const QByteArray &key, const QByteArray &token,
                    int heartbeatIntervalMs);

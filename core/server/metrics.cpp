@@ -22,9 +22,12 @@ void metric(QByteArray &out, const char *name, const char *type, const char *hel
 QByteArray renderMetrics(const ServerStats &s)
 {
     QByteArray out;
-    metric(out, "connections", "gauge", "Open WebSocket connections by protocol.",
-           s.roomConnections, "protocol=\"room\"");
-    metric(out, "connections", "gauge", nullptr, s.gatewayConnections, "protocol=\"gateway\"");
+    const char *help = "Open WebSocket connections by protocol.";
+    for (auto it = s.connectionsByProtocol.cbegin(); it != s.connectionsByProtocol.cend(); ++it) {
+        const QByteArray label = "protocol=\"" + it.key().toUtf8() + '"';
+        metric(out, "connections", "gauge", help, it.value(), label.constData());
+        help = nullptr;
+    }
     metric(out, "handshakes_in_progress", "gauge", "Connections still sending their request head.",
            s.handshakes);
     metric(out, "handshakes_refused_total", "counter",

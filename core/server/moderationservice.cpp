@@ -2,7 +2,7 @@
 
 #include "../domain/textrules.h"
 #include "../domain/userdirectory.h"
-#include "../store/store.h"
+#include "../store/statewriter.h"
 
 #include <QLoggingCategory>
 
@@ -26,9 +26,9 @@ QString durationText(qint64 durationMs)
 
 } // namespace
 
-ModerationService::ModerationService(RoomRegistry &rooms, UserDirectory &users, Store &store,
+ModerationService::ModerationService(RoomRegistry &rooms, UserDirectory &users, StateWriter &writer,
                                      ModerationHost &host)
-    : m_rooms(rooms), m_users(users), m_store(store), m_host(host)
+    : m_rooms(rooms), m_users(users), m_writer(writer), m_host(host)
 {}
 
 Outcome ModerationService::requireConsole(const Actor &actor) const
@@ -48,8 +48,7 @@ void ModerationService::audit(const Actor &actor, const QString &action, const Q
     entry.room = room;
     entry.target = target;
     entry.detail = detail;
-    if (!m_store.appendAudit(entry))
-        qCWarning(lcModeration) << "audit entry not stored:" << m_store.lastError();
+    m_writer.appendAudit(entry); // a failure is logged and counted by the writer
     // Reasons and names come from clients: escaped, so they cannot split or forge a line.
     qCInfo(lcModeration).noquote() << "by" << textrules::printable(entry.actor) << action
                                    << (room.isNull() ? QString() : idText(room))
@@ -134,9 +133,10 @@ std::variant<Refusal, qint64> ModerationService::banAddress(const Actor &actor,
     ban.bannedBy = actor.name();
     ban.sinceMs = m_rooms.now();
     ban.untilMs = durationMs > 0 ? ban.sinceMs + durationMs : 0;
-    if (!m_store.saveBan(ban))
-        return refuse(ErrorCode::BadField,
-                      QStringLiteral("the ban could not be stored: %1").arg(m_store.lastError()));
+    if (!m_writer.saveBan(ban))
+        return refuse(
+            ErrorCode::BadField,
+            QStringLiteral("the ban could not be stored: %1").arg(m_writer.store().lastError()));
     m_addressBans.append(ban);
     const int ended = m_host.endConnectionsFrom(ban);
     audit(actor, QStringLiteral("ban-address"), QUuid(), ban.addressText(),
@@ -151,7 +151,7 @@ Outcome ModerationService::liftAddressBan(const Actor &actor, qint64 banId)
     for (qsizetype i = 0; i < m_addressBans.size(); ++i) {
         if (m_addressBans.at(i).id == banId) {
             const Ban ban = m_addressBans.takeAt(i);
-            m_store.deleteBan(banId);
+            m_writer.deleteBan(banId);
             audit(actor, QStringLiteral("unban-address"), QUuid(), ban.addressText(), QString());
             return std::nullopt;
         }
@@ -323,7 +323,7 @@ void ModerationService::sweep(qint64 roomIdleMs)
     for (qsizetype i = m_addressBans.size() - 1; i >= 0; --i) {
         if (m_addressBans.at(i).isExpired(now)) {
             const Ban ban = m_addressBans.takeAt(i);
-            m_store.deleteBan(ban.id);
+            m_writer.deleteBan(ban.id);
             qCInfo(lcModeration).noquote() << "address ban expired:" << ban.addressText();
         }
     }
@@ -333,7 +333,7 @@ void ModerationService::sweep(qint64 roomIdleMs)
 
 QList<AuditEntry> ModerationService::recentAudit(int count) const
 {
-    return m_store.loadAudit(count);
+    return m_writer.store().loadAudit(count);
 }
 
 } // namespace roomkeeper

@@ -14,7 +14,7 @@
 
 namespace roomkeeper {
 
-class Store;
+class StateWriter;
 class UserDirectory;
 
 // What the moderation service needs from the network side.
@@ -38,7 +38,7 @@ public:
 class ModerationService
 {
 public:
-    ModerationService(RoomRegistry &rooms, UserDirectory &users, Store &store,
+    ModerationService(RoomRegistry &rooms, UserDirectory &users, StateWriter &writer,
                       ModerationHost &host);
 
     std::variant<Refusal, QUuid> createRoom(const Actor &actor, const QString &name, bool closed,
@@ -88,7 +88,7 @@ private:
 
     RoomRegistry &m_rooms;
     UserDirectory &m_users;
-    Store &m_store;
+    StateWriter &m_writer;
     ModerationHost &m_host;
     QList<Ban> m_addressBans;
 };

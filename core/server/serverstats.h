@@ -1,6 +1,8 @@
 #pragma once
 
+#include <QMap>
 #include <QMetaType>
+#include <QString>
 #include <QtGlobal>
 
 namespace roomkeeper {
@@ -10,8 +12,9 @@ namespace roomkeeper {
 struct ServerStats
 {
     int connections = 0;
-    int roomConnections = 0;    // on /ws
-    int gatewayConnections = 0; // on /gateway
+    QMap<QString, int> connectionsByProtocol; // by Protocol::name(), every protocol listed
+    int roomConnections = 0;                  // on /ws (connectionsByProtocol["room"])
+    int gatewayConnections = 0;               // on /gateway (connectionsByProtocol["gateway"])
     int rooms = 0;
     int handshakes = 0; // in progress
     quint64 handshakesRefused = 0;

@@ -56,7 +56,9 @@ struct TrafficEvent
 {
     qint64 timeMs = 0;
     bool incoming = true;
-    bool gateway = false;
+    QString protocol;     // the door without its slash: "ws", "gateway"
+    bool gateway = false; // protocol == "gateway", for views that have not moved to 'protocol'
+
     QUuid room;
     QUuid user;
     QString type; // "message", "enter", "op 3", ...

@@ -2,7 +2,7 @@
 
 #include "../domain/roomregistry.h"
 #include "../domain/userdirectory.h"
-#include "../net/connection.h"
+#include "../session/sessionregistry.h"
 #include "../webhook/webhookforwarder.h"
 
 #include <QStringList>
@@ -13,10 +13,10 @@ ServerSnapshot buildSnapshot(const SnapshotSources &in)
 {
     ServerSnapshot snapshot;
     snapshot.takenAtMs = in.wallNowMs;
-    snapshot.connections = int(in.connections.size());
+    snapshot.connections = int(in.sessions.size());
     int inRooms = 0;
-    for (const auto &conn : in.connections) {
-        if (!in.rooms.roomsOf(conn->id()).isEmpty())
+    for (const auto &session : in.sessions.all()) {
+        if (!in.rooms.roomsOf(session->id()).isEmpty())
             ++inRooms;
     }
     snapshot.lobbyConnections = snapshot.connections - inRooms;
@@ -46,24 +46,23 @@ ServerSnapshot buildSnapshot(const SnapshotSources &in)
         QHash<QUuid, ParticipantSnapshot> byUser;
         const QHash<MemberId, QUuid> &members = room->members();
         for (auto it = members.cbegin(); it != members.cend(); ++it) {
-            const auto conn = in.connections.value(it.key());
-            if (!conn)
+            const Session *session = in.sessions.find(it.key());
+            if (!session)
                 continue;
+            const Connection *conn = &session->connection();
             ParticipantSnapshot &p = byUser[it.value()];
             ++p.connections;
             const QString address = conn->address().toString();
             if (!p.addresses.split(QLatin1Char(','), Qt::SkipEmptyParts).contains(address))
                 p.addresses += (p.addresses.isEmpty() ? QString() : QStringLiteral(",")) + address;
-            const QString protocol = conn->protocol() == WireProtocol::Room
-                                         ? QStringLiteral("ws")
-                                         : QStringLiteral("gateway");
+            const QString protocol = session->protocol().label();
             if (!p.protocols.contains(protocol))
                 p.protocols += (p.protocols.isEmpty() ? QString() : QStringLiteral(",")) + protocol;
             const qint64 since = in.wallNowMs - (in.monotonicNowMs - conn->connectedAtMs);
             if (p.connectedSinceMs == 0 || since < p.connectedSinceMs)
                 p.connectedSinceMs = since;
-            if (conn->roundTripMs >= 0)
-                p.roundTripMs = conn->roundTripMs;
+            if (session->roundTripMs() >= 0)
+                p.roundTripMs = session->roundTripMs();
             p.queuedBytes += conn->queuedBytes();
         }
         for (const QUuid &id : room->participants()) {

@@ -11,8 +11,8 @@
 
 namespace roomkeeper {
 
-class Connection;
 class RoomRegistry;
+class SessionRegistry;
 class UserDirectory;
 class WebhookForwarder;
 
@@ -21,7 +21,7 @@ struct SnapshotSources
 {
     const RoomRegistry &rooms;
     const UserDirectory &users;
-    const QHash<MemberId, std::shared_ptr<Connection>> &connections;
+    const SessionRegistry &sessions;
     const QHash<QUuid, quint64> &messagesByUser;
     const WebhookForwarder &webhooks;
     qint64 monotonicNowMs; // the clock Connection::connectedAtMs uses

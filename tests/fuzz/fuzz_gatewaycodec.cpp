@@ -1,6 +1,8 @@
 // libFuzzer target: gateway protocol frame -> GatewayRequest (gatewaycodec::parse).
 #include "protocol/gatewaycodec.h"
 
+#include <QJsonDocument>
+
 #include <cstddef>
 #include <cstdint>
 #include <variant>
@@ -12,8 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArray frame(reinterpret_cast<const char *>(data), qsizetype(size));
     const ParsedGatewayFrame parsed = gatewaycodec::parse(frame);
     if (const auto *refusal = std::get_if<Refusal>(&parsed)) {
-        const QString out = gatewaycodec::error(*refusal);
-        (void)out;
+        const QByteArray out = gatewaycodec::error(*refusal);
+        if (!QJsonDocument::fromJson(out).isObject())
+            __builtin_trap(); // every answer is one JSON object
     }
     return 0;
 }
