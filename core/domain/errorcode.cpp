@@ -35,6 +35,8 @@ QLatin1StringView errorCodeName(ErrorCode code)
         return QLatin1StringView("too_long");
     case ErrorCode::RateLimited:
         return QLatin1StringView("rate_limited");
+    case ErrorCode::Unavailable:
+        return QLatin1StringView("unavailable");
     }
     return QLatin1StringView("bad_type");
 }

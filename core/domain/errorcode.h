@@ -7,7 +7,8 @@
 
 namespace roomkeeper {
 
-// The error codes of PROTOCOL.md §2.5. Both protocols report these names.
+// The error codes of PROTOCOL.md §2.5, and "unavailable" (README "Protocol notes").
+// Both protocols report these names.
 enum class ErrorCode
 {
     BadJson,
@@ -25,6 +26,7 @@ enum class ErrorCode
     Forbidden,
     TooLong,
     RateLimited,
+    Unavailable, // the change could not be stored now; nothing changed, try again
 };
 
 QLatin1StringView errorCodeName(ErrorCode code);

@@ -50,6 +50,13 @@ RoomRegistry::RoomRegistry(const UserDirectory &users, RoomEventSink &sink)
       m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
 {}
 
+RoomRecord RoomRegistry::recordOf(const Room &room)
+{
+    return RoomRecord{
+        room.id(),       room.settings(),    room.creator(),     room.admins().values(),
+        room.isPinned(), room.createdAtMs(), room.emptySinceMs()};
+}
+
 int RoomRegistry::rankOf(const Room &room, const Actor &actor)
 {
     if (actor.console)
@@ -107,6 +114,8 @@ std::variant<Refusal, QUuid> RoomRegistry::createRoom(const Actor &actor, const 
     auto room = std::make_shared<Room>(id, settings, actor.console ? QUuid() : actor.user);
     room->m_createdAtMs = now();
     room->m_emptySinceMs = room->m_createdAtMs;
+    if (Outcome bad = commit(LastingChange::ofRoom(recordOf(*room))))
+        return *bad;
     m_rooms.insert(id, room);
     m_order.append(id);
     m_sink.roomCreated(*room);
@@ -297,15 +306,24 @@ Outcome RoomRegistry::kick(const Actor &actor, const QUuid &roomId, const QUuid 
     if (!present && !m_users.contains(target))
         return refuse(ErrorCode::NoSuchUser, QStringLiteral("no such user"));
 
+    LastingChange change;
+    Ban record;
     if (ban) {
-        // A banned admin keeps no rights in the room: it could lift its own ban otherwise.
-        Ban record;
         record.room = roomId;
         record.user = target;
         record.reason = message;
         record.bannedBy = actor.name();
         record.sinceMs = now();
         record.untilMs = banUntilMs;
+        // A banned admin keeps no rights in the room: it could lift its own ban otherwise.
+        RoomRecord after = recordOf(*room);
+        after.admins.removeOne(target);
+        change.room = after;
+        change.ban = &record;
+    }
+    if (Outcome bad = commit(change))
+        return bad;
+    if (ban) {
         room->m_bans.insert(target, record);
         room->m_admins.remove(target);
         room->m_invitations.remove(target);
@@ -326,9 +344,14 @@ Outcome RoomRegistry::unban(const Actor &actor, const QUuid &roomId, const QUuid
         return noSuchRoom();
     if (Outcome bad = requireAdmin(*room, actor))
         return bad;
-    if (!room->m_bans.remove(target))
+    if (!room->m_bans.contains(target))
         return refuse(ErrorCode::NoSuchUser,
                       QStringLiteral("that user is not banned from this room"));
+    LastingChange change;
+    change.liftedBan = {roomId, target};
+    if (Outcome bad = commit(change))
+        return bad;
+    room->m_bans.remove(target);
     m_sink.participantUnbanned(*room, target);
     return std::nullopt;
 }
@@ -344,15 +367,23 @@ Outcome RoomRegistry::setAdmin(const Actor &actor, const QUuid &roomId, const QU
     if (admin) {
         if (Outcome bad = requireAdmin(*room, actor))
             return bad;
-        if (room->isAdmin(target))
-            return std::nullopt;
-        room->m_admins.insert(target);
     } else {
         if (Outcome bad = requireOutranks(*room, actor, target, QStringLiteral("demote")))
             return bad;
-        if (!room->m_admins.remove(target))
-            return std::nullopt;
     }
+    if (room->isAdmin(target) == admin)
+        return commit({}); // nothing changes; the request is still on record
+    RoomRecord after = recordOf(*room);
+    if (admin)
+        after.admins.append(target);
+    else
+        after.admins.removeOne(target);
+    if (Outcome bad = commit(LastingChange::ofRoom(after)))
+        return bad;
+    if (admin)
+        room->m_admins.insert(target);
+    else
+        room->m_admins.remove(target);
     m_sink.adminChanged(*room, target, admin);
     return std::nullopt;
 }
@@ -380,7 +411,7 @@ Outcome RoomRegistry::update(const Actor &actor, const QUuid &roomId, const Room
             return bad;
     }
 
-    RoomSettings &s = room->m_settings;
+    RoomSettings s = room->m_settings;
     RoomChanges changes = 0;
     auto apply = [&changes](auto &field, const auto &value, RoomChange flag) {
         if (field != value) {
@@ -398,6 +429,11 @@ Outcome RoomRegistry::update(const Actor &actor, const QUuid &roomId, const Room
         apply(s.maxParticipants, *update.maxParticipants, MaxParticipantsChanged);
     if (update.webhook)
         apply(s.webhook, *update.webhook, WebhookChanged);
+    RoomRecord after = recordOf(*room);
+    after.settings = s;
+    if (Outcome bad = commit(LastingChange::ofRoom(after)))
+        return bad;
+    room->m_settings = s;
     m_sink.roomChanged(*room, changes);
     return std::nullopt;
 }
@@ -408,6 +444,10 @@ Outcome RoomRegistry::close(const Actor &actor, const QUuid &roomId, const QStri
     if (!room)
         return noSuchRoom();
     if (Outcome bad = requireAdmin(*room, actor))
+        return bad;
+    LastingChange change;
+    change.closedRoom = roomId;
+    if (Outcome bad = commit(change))
         return bad;
     const std::shared_ptr<Room> keep = m_rooms.take(roomId);
     m_order.removeOne(roomId);
@@ -429,10 +469,14 @@ Outcome RoomRegistry::setPinned(const Actor &actor, const QUuid &roomId, bool pi
         return noSuchRoom();
     if (!actor.console)
         return refuse(ErrorCode::Forbidden, QStringLiteral("only the operator pins rooms"));
-    if (room->m_pinned != pinned) {
-        room->m_pinned = pinned;
-        m_sink.roomChanged(*room, PinnedChanged);
-    }
+    if (room->m_pinned == pinned)
+        return commit({});
+    RoomRecord after = recordOf(*room);
+    after.pinned = pinned;
+    if (Outcome bad = commit(LastingChange::ofRoom(after)))
+        return bad;
+    room->m_pinned = pinned;
+    m_sink.roomChanged(*room, PinnedChanged);
     return std::nullopt;
 }
 
@@ -453,6 +497,8 @@ Outcome RoomRegistry::announce(const Actor &actor, const QUuid &roomId, const QS
         return refuse(ErrorCode::BadField, QStringLiteral("content must be 1 or more characters "
                                                           "of text without control characters"));
     }
+    if (Outcome bad = commit({})) // nothing lasts of an announcement but its audit entry
+        return bad;
     ChatMessage message;
     message.id = ++room->m_lastMessageId;
     message.authorName = QStringLiteral("announcement");
@@ -493,6 +539,12 @@ int RoomRegistry::sweepExpiredBans()
         for (auto it = room->m_bans.begin(); it != room->m_bans.end();) {
             if (it->isExpired(t)) {
                 const Ban expired = *it;
+                LastingChange change;
+                change.liftedBan = {id, expired.user};
+                if (commit(change)) {
+                    ++it; // cannot be stored now: the next sweep tries again
+                    continue;
+                }
                 it = room->m_bans.erase(it);
                 m_sink.banExpired(*room, expired);
                 ++count;

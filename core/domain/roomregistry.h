@@ -3,6 +3,7 @@
 #include "errorcode.h"
 #include "room.h"
 #include "roomevents.h"
+#include "statecommit.h"
 
 #include <QHash>
 #include <QList>
@@ -52,6 +53,10 @@ public:
     static constexpr int MaxParticipantsLimit = 100000;
 
     RoomRegistry(const UserDirectory &users, RoomEventSink &sink);
+
+    // Where moderation changes are committed before they are made (none: nothing lasts).
+    void setStateCommit(StateCommit *commit) { m_commit = commit; }
+    static RoomRecord recordOf(const Room &room);
 
     void setMaxContent(int codePoints) { m_maxContent = codePoints; }
     int maxContent() const { return m_maxContent; }
@@ -110,9 +115,14 @@ private:
     Outcome requireOutranks(const Room &room, const Actor &actor, const QUuid &target,
                             const QString &what) const;
     void removeMember(Room &room, MemberId member);
+    Outcome commit(const LastingChange &change) const
+    {
+        return m_commit ? m_commit->commit(change) : std::nullopt;
+    }
 
     const UserDirectory &m_users;
     RoomEventSink &m_sink;
+    StateCommit *m_commit = nullptr;
     int m_maxContent;
     std::function<qint64()> m_clock;
     QHash<QUuid, std::shared_ptr<Room>> m_rooms;

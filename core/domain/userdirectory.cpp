@@ -120,6 +120,12 @@ void UserDirectory::restore(const User &user, const QByteArray &tokenDigest)
     m_digestOf.insert(user.id, tokenDigest);
 }
 
+void UserDirectory::markChanged(const QList<Changed> &changed)
+{
+    for (const Changed &c : changed)
+        m_changed.insert(c.user.id);
+}
+
 QList<UserDirectory::Changed> UserDirectory::takeChanged()
 {
     QList<Changed> result;

@@ -42,6 +42,8 @@ public:
         QByteArray tokenDigest;
     };
     QList<Changed> takeChanged();
+    // Taken changes that could not be written: they are taken again next time.
+    void markChanged(const QList<Changed> &changed);
     bool contains(const QUuid &id) const { return m_users.contains(id); }
     const QHash<QUuid, User> &all() const { return m_users; }
     qsizetype size() const { return m_users.size(); }

@@ -38,7 +38,7 @@ int heartbeatTick(int intervalMs)
 
 ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
     : QObject(parent), m_config(config), m_rooms(m_users, m_events),
-      m_store(std::make_unique<SqliteStore>(config.dataDir)), m_writer(*m_store),
+      m_store(std::make_unique<SqliteStore>(config.dataDir)), m_writer(*m_store, m_users),
       m_moderation(std::make_unique<ModerationService>(m_rooms, m_users, m_writer,
                                                        static_cast<ModerationHost &>(*this))),
       m_dispatcher(m_rooms, *m_moderation, &wallMs),
@@ -54,12 +54,12 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
                 &wallMs,
                 [this](MemberId id) { m_sessions.awaitStoredIdentity(id); },
                 [this] {
-                    m_writer.saveIdentities(m_users);
+                    m_writer.saveIdentities();
                 }},
       m_outbound(this),
       m_sessions(m_protocols, m_context, *m_moderation, m_writer, m_outbound, this),
       m_fanOut(m_sessions, m_protocols),
-      m_delivery(m_fanOut, m_sessions, m_rooms, m_users, m_stats), m_persistence(m_writer, m_users),
+      m_delivery(m_fanOut, m_sessions, m_rooms, m_users, m_stats), m_persistence(m_writer),
       m_counters(m_stats), m_trafficTap(m_traffic), m_webhooks(new WebhookForwarder(this)),
       m_webhookMirror(std::make_unique<WebhookMirror>(*m_webhooks)), m_sweepTimer(this),
       m_heartbeatTimer(this), m_statsTimer(this), m_windowTimer(this)
@@ -70,6 +70,7 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
     m_clock.start();
     registerProtocols();
     subscribe();
+    m_rooms.setStateCommit(&m_writer);
     m_rooms.setMaxContent(m_config.maxContent);
     connect(&m_sessions, &SessionRegistry::ended, this, &ChatServer::maybeFinishShutdown);
     m_windowTimer.setInterval(100);
@@ -86,7 +87,7 @@ ChatServer::~ChatServer()
 {
     m_heartbeatTimer.stop();
     if (m_listener)
-        m_writer.saveIdentities(m_users);
+        m_writer.saveIdentities();
     // Sessions abort their sockets; no event may reach the rooms any more. The listener
     // goes now, while every member is alive: its sockets may still signal.
     m_sessions.clear();
@@ -264,7 +265,7 @@ QString ChatServer::openStore()
     for (const StoredRoom &room : m_store->loadRooms()) {
         m_rooms.restoreRoom(room.id, room.settings, room.creator, room.admins, room.pinned,
                             room.messageIdCeiling, room.createdAtMs, room.emptySinceMs);
-        m_persistence.restoreCeiling(room.id, room.messageIdCeiling);
+        m_writer.setCeiling(room.id, room.messageIdCeiling);
     }
     for (const Ban &ban : m_store->loadBans()) {
         if (ban.isAddressBan())
@@ -334,7 +335,7 @@ void ChatServer::shutdown()
     m_shuttingDown = true;
     m_sessions.setShuttingDown(true);
     m_heartbeatTimer.stop();
-    m_writer.saveIdentities(m_users);
+    m_writer.saveIdentities();
     if (m_listener)
         m_listener->close();
     m_sessions.closeAll(1001, QStringLiteral("server shutting down"), ShutdownGraceMs);

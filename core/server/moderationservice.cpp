@@ -38,8 +38,9 @@ Outcome ModerationService::requireConsole(const Actor &actor) const
     return std::nullopt;
 }
 
-void ModerationService::audit(const Actor &actor, const QString &action, const QUuid &room,
-                              const QString &target, const QString &detail)
+Outcome ModerationService::audited(const Actor &actor, const QString &action, const QUuid &room,
+                                   const QString &target, const QString &detail,
+                                   const std::function<Outcome()> &change)
 {
     AuditEntry entry;
     entry.atMs = m_rooms.now();
@@ -48,45 +49,58 @@ void ModerationService::audit(const Actor &actor, const QString &action, const Q
     entry.room = room;
     entry.target = target;
     entry.detail = detail;
-    m_writer.appendAudit(entry); // a failure is logged and counted by the writer
-    // Reasons and names come from clients: escaped, so they cannot split or forge a line.
-    qCInfo(lcModeration).noquote() << "by" << textrules::printable(entry.actor) << action
-                                   << (room.isNull() ? QString() : idText(room))
-                                   << textrules::printable(target, FreeTextLogLimit)
-                                   << textrules::printable(detail, FreeTextLogLimit);
+    // The entry goes into the store with the change itself (StateCommit), so an action
+    // that is done is on record, and one that could not be stored is neither.
+    m_writer.stageAudit(entry);
+    const Outcome outcome = change();
+    if (outcome) {
+        m_writer.dropStagedAudit();
+        return outcome;
+    }
+    if (!m_writer.writeStagedAudit()) // only if the change had no commit of its own
+        qCWarning(lcModeration) << "audit entry not stored:" << m_writer.failure();
+    log(entry);
+    return std::nullopt;
 }
 
-Outcome ModerationService::recorded(const Outcome &outcome, const Actor &actor,
-                                    const QString &action, const QUuid &room, const QString &target,
-                                    const QString &detail)
+void ModerationService::log(const AuditEntry &entry)
 {
-    if (!outcome)
-        audit(actor, action, room, target, detail);
-    return outcome;
+    // Reasons and names come from clients: escaped, so they cannot split or forge a line.
+    qCInfo(lcModeration).noquote() << "by" << textrules::printable(entry.actor) << entry.action
+                                   << (entry.room.isNull() ? QString() : idText(entry.room))
+                                   << textrules::printable(entry.target, FreeTextLogLimit)
+                                   << textrules::printable(entry.detail, FreeTextLogLimit);
 }
 
 std::variant<Refusal, QUuid> ModerationService::createRoom(const Actor &actor, const QString &name,
                                                            bool closed, MemberId enterAs)
 {
-    auto created = m_rooms.createRoom(actor, name, closed, enterAs);
-    if (const QUuid *id = std::get_if<QUuid>(&created))
-        audit(actor, QStringLiteral("create"), *id, QString(),
-              closed ? QStringLiteral("closed") : QStringLiteral("open"));
+    // The room's id is known only once it exists: the entry names it after the commit.
+    std::variant<Refusal, QUuid> created = QUuid();
+    const Outcome outcome =
+        audited(actor, QStringLiteral("create"), QUuid(), name.trimmed(),
+                closed ? QStringLiteral("closed") : QStringLiteral("open"), [&]() -> Outcome {
+                    created = m_rooms.createRoom(actor, name, closed, enterAs);
+                    if (const Refusal *refused = std::get_if<Refusal>(&created))
+                        return *refused;
+                    return std::nullopt;
+                });
+    if (outcome)
+        return *outcome;
     return created;
 }
 
 Outcome ModerationService::setPinned(const Actor &actor, const QUuid &room, bool pinned)
 {
-    return recorded(m_rooms.setPinned(actor, room, pinned), actor,
-                    pinned ? QStringLiteral("pin") : QStringLiteral("unpin"), room, QString(),
-                    QString());
+    return audited(actor, pinned ? QStringLiteral("pin") : QStringLiteral("unpin"), room, QString(),
+                   QString(), [&] { return m_rooms.setPinned(actor, room, pinned); });
 }
 
 Outcome ModerationService::kick(const Actor &actor, const QUuid &room, const QUuid &user,
                                 const QString &reason)
 {
-    return recorded(m_rooms.kick(actor, room, user, reason, false), actor, QStringLiteral("kick"),
-                    room, idText(user), reason);
+    return audited(actor, QStringLiteral("kick"), room, idText(user), reason,
+                   [&] { return m_rooms.kick(actor, room, user, reason, false); });
 }
 
 Outcome ModerationService::ban(const Actor &actor, const QUuid &room, const QUuid &user,
@@ -95,14 +109,15 @@ Outcome ModerationService::ban(const Actor &actor, const QUuid &room, const QUui
     if (durationMs < 0)
         return refuse(ErrorCode::BadField, QStringLiteral("a ban's duration cannot be negative"));
     const qint64 until = durationMs > 0 ? m_rooms.now() + durationMs : 0;
-    return recorded(m_rooms.kick(actor, room, user, reason, true, until), actor,
-                    QStringLiteral("ban"), room, idText(user), reason + durationText(durationMs));
+    return audited(actor, QStringLiteral("ban"), room, idText(user),
+                   reason + durationText(durationMs),
+                   [&] { return m_rooms.kick(actor, room, user, reason, true, until); });
 }
 
 Outcome ModerationService::unban(const Actor &actor, const QUuid &room, const QUuid &user)
 {
-    return recorded(m_rooms.unban(actor, room, user), actor, QStringLiteral("unban"), room,
-                    idText(user), QString());
+    return audited(actor, QStringLiteral("unban"), room, idText(user), QString(),
+                   [&] { return m_rooms.unban(actor, room, user); });
 }
 
 std::variant<Refusal, qint64> ModerationService::banAddress(const Actor &actor,
@@ -133,14 +148,20 @@ std::variant<Refusal, qint64> ModerationService::banAddress(const Actor &actor,
     ban.bannedBy = actor.name();
     ban.sinceMs = m_rooms.now();
     ban.untilMs = durationMs > 0 ? ban.sinceMs + durationMs : 0;
-    if (!m_writer.saveBan(ban))
-        return refuse(
-            ErrorCode::BadField,
-            QStringLiteral("the ban could not be stored: %1").arg(m_writer.store().lastError()));
-    m_addressBans.append(ban);
-    const int ended = m_host.endConnectionsFrom(ban);
-    audit(actor, QStringLiteral("ban-address"), QUuid(), ban.addressText(),
-          reason + durationText(durationMs) + QStringLiteral(" (%1 connections ended)").arg(ended));
+    int ended = 0;
+    const Outcome outcome = audited(actor, QStringLiteral("ban-address"), QUuid(),
+                                    ban.addressText(), reason + durationText(durationMs), [&] {
+                                        LastingChange change;
+                                        change.ban = &ban;
+                                        if (Outcome bad = m_writer.commit(change))
+                                            return bad;
+                                        m_addressBans.append(ban);
+                                        ended = m_host.endConnectionsFrom(ban);
+                                        return Outcome();
+                                    });
+    if (outcome)
+        return *outcome;
+    qCInfo(lcModeration) << "address ban" << ban.id << "ended" << ended << "connections";
     return ban.id;
 }
 
@@ -150,10 +171,15 @@ Outcome ModerationService::liftAddressBan(const Actor &actor, qint64 banId)
         return bad;
     for (qsizetype i = 0; i < m_addressBans.size(); ++i) {
         if (m_addressBans.at(i).id == banId) {
-            const Ban ban = m_addressBans.takeAt(i);
-            m_writer.deleteBan(banId);
-            audit(actor, QStringLiteral("unban-address"), QUuid(), ban.addressText(), QString());
-            return std::nullopt;
+            return audited(actor, QStringLiteral("unban-address"), QUuid(),
+                           m_addressBans.at(i).addressText(), QString(), [&] {
+                               LastingChange change;
+                               change.liftedBanId = banId;
+                               if (Outcome bad = m_writer.commit(change))
+                                   return bad;
+                               m_addressBans.removeAt(i);
+                               return Outcome();
+                           });
         }
     }
     return refuse(ErrorCode::NoSuchUser, QStringLiteral("no address ban with id %1").arg(banId));
@@ -184,16 +210,16 @@ Outcome ModerationService::update(const Actor &actor, const QUuid &room, const R
     if (update.webhook)
         what << (update.webhook->isEmpty() ? QStringLiteral("webhook off")
                                            : QStringLiteral("webhook set"));
-    return recorded(m_rooms.update(actor, room, update), actor, QStringLiteral("update"), room,
-                    QString(), what.join(QLatin1Char(' ')));
+    return audited(actor, QStringLiteral("update"), room, QString(), what.join(QLatin1Char(' ')),
+                   [&] { return m_rooms.update(actor, room, update); });
 }
 
 Outcome ModerationService::setAdmin(const Actor &actor, const QUuid &room, const QUuid &user,
                                     bool admin)
 {
-    return recorded(m_rooms.setAdmin(actor, room, user, admin), actor,
-                    admin ? QStringLiteral("admin") : QStringLiteral("unadmin"), room, idText(user),
-                    QString());
+    return audited(actor, admin ? QStringLiteral("admin") : QStringLiteral("unadmin"), room,
+                   idText(user), QString(),
+                   [&] { return m_rooms.setAdmin(actor, room, user, admin); });
 }
 
 Outcome ModerationService::setColor(const Actor &actor, const QUuid &room, const QUuid &user,
@@ -217,18 +243,25 @@ Outcome ModerationService::setColor(const Actor &actor, const QUuid &room, const
             return refuse(ErrorCode::Forbidden,
                           QStringLiteral("you cannot recolour someone of equal or higher rank"));
     }
-    m_users.setColor(user, color);
-    m_host.userChanged(user);
-    audit(actor, QStringLiteral("color"), room, idText(user), color);
-    return std::nullopt;
+    return audited(actor, QStringLiteral("color"), room, idText(user), color, [&] {
+        const QString before = m_users.find(user)->color;
+        m_users.setColor(user, color);
+        if (Outcome bad = m_writer.commit({})) { // the identity, with its new colour
+            m_users.setColor(user, before);
+            m_users.takeChanged(); // back as it was: nothing to write
+            return bad;
+        }
+        m_host.userChanged(user);
+        return Outcome();
+    });
 }
 
 Outcome ModerationService::closeRoom(const Actor &actor, const QUuid &room, const QString &reason)
 {
     // 'room' may refer into the room itself (Room::id()), which closing frees: copy it.
     const QUuid id = room;
-    return recorded(m_rooms.close(actor, id, reason), actor, QStringLiteral("close"), id, QString(),
-                    reason);
+    return audited(actor, QStringLiteral("close"), id, QString(), reason,
+                   [&] { return m_rooms.close(actor, id, reason); });
 }
 
 Outcome ModerationService::announce(const Actor &actor, const QUuid &room, const QString &text)
@@ -237,16 +270,19 @@ Outcome ModerationService::announce(const Actor &actor, const QUuid &room, const
         return bad;
     const QString detail = QStringLiteral("%1 characters").arg(text.size()); // never the text
     if (!room.isNull())
-        return recorded(m_rooms.announce(actor, room, text), actor, QStringLiteral("announce"),
-                        room, QString(), detail);
+        return audited(actor, QStringLiteral("announce"), room, QString(), detail,
+                       [&] { return m_rooms.announce(actor, room, text); });
     const QList<const Room *> rooms = m_rooms.rooms();
-    for (const Room *each : rooms) {
-        if (Outcome bad = m_rooms.announce(actor, each->id(), text))
-            return bad; // the text is the same for all: the first refusal holds for all
-    }
-    audit(actor, QStringLiteral("announce-all"), QUuid(), QString(),
-          detail + QStringLiteral(" to %1 rooms").arg(rooms.size()));
-    return std::nullopt;
+    return audited(actor, QStringLiteral("announce-all"), QUuid(), QString(),
+                   detail + QStringLiteral(" to %1 rooms").arg(rooms.size()), [&] {
+                       // The first room's commit carries the entry.
+                       for (const Room *each : rooms) {
+                           // The text is the same for all: the first refusal holds for all.
+                           if (Outcome bad = m_rooms.announce(actor, each->id(), text))
+                               return bad;
+                       }
+                       return Outcome();
+                   });
 }
 
 Outcome ModerationService::updateAllRooms(const Actor &actor, const RoomUpdate &change,
@@ -254,10 +290,15 @@ Outcome ModerationService::updateAllRooms(const Actor &actor, const RoomUpdate &
 {
     if (Outcome bad = requireConsole(actor))
         return bad;
-    for (const Room *room : m_rooms.rooms())
-        m_rooms.update(actor, room->id(), change);
-    audit(actor, action, QUuid(), QString(), QString());
-    return std::nullopt;
+    // Room by room, each committed before it is changed; the first that cannot be stored
+    // stops the rest (the rooms before it are changed and stored).
+    return audited(actor, action, QUuid(), QString(), QString(), [&] {
+        for (const Room *room : m_rooms.rooms()) { // the first commit carries the entry
+            if (Outcome bad = m_rooms.update(actor, room->id(), change))
+                return bad;
+        }
+        return Outcome();
+    });
 }
 
 Outcome ModerationService::lockAllRooms(const Actor &actor, bool locked)
@@ -280,10 +321,13 @@ Outcome ModerationService::setAccepting(const Actor &actor, bool accepting)
 {
     if (Outcome bad = requireConsole(actor))
         return bad;
-    m_host.setAccepting(accepting);
-    audit(actor, accepting ? QStringLiteral("resume") : QStringLiteral("pause"), QUuid(), QString(),
-          QString());
-    return std::nullopt;
+    return audited(actor, accepting ? QStringLiteral("resume") : QStringLiteral("pause"), QUuid(),
+                   QString(), QString(), [&] {
+                       if (Outcome bad = m_writer.commit({}))
+                           return bad;
+                       m_host.setAccepting(accepting);
+                       return Outcome();
+                   });
 }
 
 Outcome ModerationService::clearRoom(const Actor &actor, const QUuid &room, const QString &reason)
@@ -298,11 +342,16 @@ Outcome ModerationService::clearRoom(const Actor &actor, const QUuid &room, cons
         if (!where->isAdmin(user))
             targets.append(user);
     }
-    for (const QUuid &user : std::as_const(targets))
-        m_rooms.kick(actor, room, user, reason, false);
-    audit(actor, QStringLiteral("clear"), room, QString(),
-          reason + QStringLiteral(" (%1 kicked)").arg(targets.size()));
-    return std::nullopt;
+    return audited(actor, QStringLiteral("clear"), room, QString(),
+                   reason + QStringLiteral(" (%1 kicked)").arg(targets.size()), [&] {
+                       // Each kick is committed before it is made; the first carries the
+                       // entry. One that cannot be stored stops the rest.
+                       for (const QUuid &user : std::as_const(targets)) {
+                           if (Outcome bad = m_rooms.kick(actor, room, user, reason, false))
+                               return bad;
+                       }
+                       return Outcome();
+                   });
 }
 
 const Ban *ModerationService::refusingBan(const QHostAddress &peer)
@@ -322,8 +371,11 @@ void ModerationService::sweep(qint64 roomIdleMs)
     const qint64 now = m_rooms.now();
     for (qsizetype i = m_addressBans.size() - 1; i >= 0; --i) {
         if (m_addressBans.at(i).isExpired(now)) {
+            LastingChange change;
+            change.liftedBanId = m_addressBans.at(i).id;
+            if (m_writer.commit(change))
+                continue; // cannot be stored now: the next sweep tries again
             const Ban ban = m_addressBans.takeAt(i);
-            m_writer.deleteBan(ban.id);
             qCInfo(lcModeration).noquote() << "address ban expired:" << ban.addressText();
         }
     }

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QUuid>
 
+#include <functional>
 #include <variant>
 
 namespace roomkeeper {
@@ -81,10 +82,12 @@ private:
     Outcome requireConsole(const Actor &actor) const;
     // The same settings change in every room (panic actions), audited once.
     Outcome updateAllRooms(const Actor &actor, const RoomUpdate &change, const QString &action);
-    void audit(const Actor &actor, const QString &action, const QUuid &room, const QString &target,
-               const QString &detail);
-    Outcome recorded(const Outcome &outcome, const Actor &actor, const QString &action,
-                     const QUuid &room, const QString &target, const QString &detail);
+    // Runs 'change' with its audit entry staged, so that the entry is committed with the
+    // change's own commit (or alone, if it has none) and only if the change is done.
+    Outcome audited(const Actor &actor, const QString &action, const QUuid &room,
+                    const QString &target, const QString &detail,
+                    const std::function<Outcome()> &change);
+    static void log(const AuditEntry &entry);
 
     RoomRegistry &m_rooms;
     UserDirectory &m_users;

@@ -225,7 +225,7 @@ void SessionRegistry::awaitStoredIdentity(MemberId id)
 void SessionRegistry::storeIdentities()
 {
     m_identityStoreQueued = false;
-    m_writer.saveIdentities(m_context.users);
+    m_writer.saveIdentities();
     const QList<MemberId> waiting = std::exchange(m_awaitingIdentity, {});
     for (MemberId id : waiting) {
         Session *s = find(id);

@@ -8,6 +8,19 @@ Q_DECLARE_LOGGING_CATEGORY(lcStore)
 
 namespace roomkeeper {
 
+namespace {
+
+QList<StoredIdentity> rowsOf(const QList<UserDirectory::Changed> &changed)
+{
+    QList<StoredIdentity> rows;
+    rows.reserve(changed.size());
+    for (const UserDirectory::Changed &c : changed)
+        rows.append({c.user.id, c.tokenDigest, c.user.name, c.user.color});
+    return rows;
+}
+
+} // namespace
+
 bool StateWriter::checked(bool ok, const char *what)
 {
     if (ok) {
@@ -20,21 +33,76 @@ bool StateWriter::checked(bool ok, const char *what)
     return false;
 }
 
-bool StateWriter::saveIdentities(UserDirectory &users)
+Outcome StateWriter::commit(const LastingChange &change)
 {
-    const QList<UserDirectory::Changed> changed = users.takeChanged();
-    if (changed.isEmpty())
-        return true;
-    QList<StoredIdentity> rows;
-    rows.reserve(changed.size());
-    for (const UserDirectory::Changed &c : changed)
-        rows.append({c.user.id, c.tokenDigest, c.user.name, c.user.color});
-    return checked(m_store.saveIdentities(rows), "identities");
+    const std::optional<AuditEntry> staged = std::exchange(m_stagedAudit, std::nullopt);
+    AuditEntry audit = staged.value_or(AuditEntry());
+    // Rooms and bans name people: they must be known after a restart too.
+    const QList<UserDirectory::Changed> identities = m_users.takeChanged();
+    const bool ok = m_store.transaction([&] {
+        if (!identities.isEmpty() && !m_store.saveIdentities(rowsOf(identities)))
+            return false;
+        if (change.room && !m_store.saveRoom(stored(*change.room)))
+            return false;
+        if (change.closedRoom && !m_store.deleteRoom(*change.closedRoom))
+            return false;
+        if (change.ban && !m_store.saveBan(*change.ban))
+            return false;
+        if (change.liftedBanId && !m_store.deleteBan(*change.liftedBanId))
+            return false;
+        if (change.liftedBan &&
+            !m_store.deleteUserBan(change.liftedBan->first, change.liftedBan->second))
+            return false;
+        return !staged || m_store.appendAudit(audit);
+    });
+    if (!checked(ok, "change")) {
+        m_users.markChanged(identities); // they are still to be written
+        return refuse(ErrorCode::Unavailable,
+                      QStringLiteral("the change could not be stored (%1); nothing was changed")
+                          .arg(m_store.lastError()));
+    }
+    if (change.closedRoom)
+        m_ceilings.remove(*change.closedRoom);
+    return std::nullopt;
 }
 
-bool StateWriter::saveRoom(const StoredRoom &room)
+bool StateWriter::writeStagedAudit()
 {
-    return checked(m_store.saveRoom(room), "room");
+    const std::optional<AuditEntry> staged = std::exchange(m_stagedAudit, std::nullopt);
+    if (!staged)
+        return true;
+    AuditEntry entry = *staged;
+    return appendAudit(entry);
+}
+
+StoredRoom StateWriter::stored(const RoomRecord &room) const
+{
+    StoredRoom s;
+    s.id = room.id;
+    s.settings = room.settings;
+    s.creator = room.creator;
+    s.pinned = room.pinned;
+    s.messageIdCeiling = m_ceilings.value(room.id);
+    s.createdAtMs = room.createdAtMs;
+    s.emptySinceMs = room.emptySinceMs;
+    s.admins = room.admins;
+    return s;
+}
+
+bool StateWriter::saveIdentities()
+{
+    const QList<UserDirectory::Changed> changed = m_users.takeChanged();
+    if (changed.isEmpty())
+        return true;
+    if (checked(m_store.saveIdentities(rowsOf(changed)), "identities"))
+        return true;
+    m_users.markChanged(changed); // written with the next attempt
+    return false;
+}
+
+bool StateWriter::saveRoom(const RoomRecord &room)
+{
+    return checked(m_store.saveRoom(stored(room)), "room");
 }
 
 bool StateWriter::deleteRoom(const QUuid &roomId)

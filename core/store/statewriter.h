@@ -4,7 +4,9 @@
 #include "store.h"
 
 #include "../domain/ban.h"
+#include "../domain/statecommit.h"
 
+#include <QHash>
 #include <QString>
 
 #include <functional>
@@ -18,16 +20,30 @@ class UserDirectory;
 // (message-id ceilings, idle times); sessions store new identities through it. Each write
 // returns false when the store could not commit, and the writer remembers the last
 // failure until a write succeeds again. Core thread only.
-class StateWriter
+class StateWriter final : public StateCommit
 {
 public:
-    explicit StateWriter(Store &store) : m_store(store) {}
+    StateWriter(Store &store, UserDirectory &users) : m_store(store), m_users(users) {}
+
+    // StateCommit: the change, the identities it names and the staged audit entry, in one
+    // transaction.
+    Outcome commit(const LastingChange &change) override;
+    // The audit entry of the action about to be committed; taken by the next commit().
+    void stageAudit(const AuditEntry &entry) { m_stagedAudit = entry; }
+    // Writes the staged entry on its own, if no commit took it (false if it could not).
+    bool writeStagedAudit();
+    void dropStagedAudit() { m_stagedAudit.reset(); }
+
+    // Message ids are reserved in blocks (RoomPersistence): the ceiling a room's record
+    // carries.
+    qint64 ceiling(const QUuid &room) const { return m_ceilings.value(room); }
+    void setCeiling(const QUuid &room, qint64 ceiling) { m_ceilings.insert(room, ceiling); }
 
     Store &store() { return m_store; }
 
     // The identities that changed since the last call (new people, names, colours).
-    bool saveIdentities(UserDirectory &users);
-    bool saveRoom(const StoredRoom &room);
+    bool saveIdentities();
+    bool saveRoom(const RoomRecord &room);
     bool deleteRoom(const QUuid &roomId);
     bool saveBan(Ban &ban); // inserts (assigning ban.id) or updates
     bool deleteBan(qint64 banId);
@@ -42,8 +58,12 @@ public:
 
 private:
     bool checked(bool ok, const char *what);
+    StoredRoom stored(const RoomRecord &room) const;
 
     Store &m_store;
+    UserDirectory &m_users;
+    std::optional<AuditEntry> m_stagedAudit;
+    QHash<QUuid, qint64> m_ceilings;
     QString m_failure;
     quint64 m_failures = 0;
 };
