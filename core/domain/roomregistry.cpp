@@ -530,6 +530,14 @@ void RoomRegistry::restoreBan(const Ban &ban)
         room->m_bans.insert(ban.user, ban);
 }
 
+void RoomRegistry::renumberBan(const QUuid &roomId, const QUuid &user, qint64 id)
+{
+    if (Room *room = findMutable(roomId)) {
+        if (auto it = room->m_bans.find(user); it != room->m_bans.end())
+            it->id = id;
+    }
+}
+
 int RoomRegistry::sweepExpiredBans()
 {
     const qint64 t = now();

@@ -92,6 +92,8 @@ public:
                      const QList<QUuid> &admins, bool pinned, qint64 lastMessageId,
                      qint64 createdAtMs, qint64 emptySinceMs);
     void restoreBan(const Ban &ban);
+    // A ban written anew (into a store made after it was lost) got a new id.
+    void renumberBan(const QUuid &roomId, const QUuid &user, qint64 id);
     // Sweeps: expired bans go (banExpired), and rooms empty for 'idleMs' that are not
     // pinned are closed (roomClosed). Returns how many of each.
     int sweepExpiredBans();

@@ -46,6 +46,7 @@ public:
     void markChanged(const QList<Changed> &changed);
     bool contains(const QUuid &id) const { return m_users.contains(id); }
     const QHash<QUuid, User> &all() const { return m_users; }
+    QByteArray tokenDigestOf(const QUuid &id) const { return m_digestOf.value(id); }
     qsizetype size() const { return m_users.size(); }
 
     // A valid display name (trimmed) or an empty string.

@@ -197,6 +197,15 @@ void Listener::route(QTcpSocket *socket, const HttpRequestHead &head)
                                                    m_metrics(), head.method == "HEAD"));
             return;
         }
+        if (head.path == "/healthz" && m_health &&
+            (head.method == "GET" || head.method == "HEAD")) {
+            if (const QString problem = m_health(); !problem.isEmpty()) {
+                finish(socket,
+                       HttpResponder::response(503, "text/plain; charset=utf-8",
+                                               problem.toUtf8() + '\n', head.method == "HEAD"));
+                return;
+            }
+        }
         finish(socket, HttpResponder::respond(head));
         return;
     }

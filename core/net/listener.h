@@ -49,6 +49,8 @@ public:
     void setAcceptingUpgrades(bool accepting) { m_acceptingUpgrades = accepting; }
     // Produces the body of GET /metrics.
     void setMetricsSource(std::function<QByteArray()> source) { m_metrics = std::move(source); }
+    // Says why the server is degraded (GET /healthz answers 503 with it), or nothing.
+    void setHealthSource(std::function<QString()> source) { m_health = std::move(source); }
 
     // Whether an upgrade with this Origin header may proceed; 'host' is its Host header.
     static bool originAllowed(const QByteArray &origin, const QByteArray &host,
@@ -108,6 +110,7 @@ private:
     quint64 m_handshakesRefused = 0;
     bool m_acceptingUpgrades = true;
     std::function<QByteArray()> m_metrics;
+    std::function<QString()> m_health;
     // Sockets handed to m_ws and not yet upgraded.
     QHash<Ends, QPointer<QTcpSocket>> m_upgrading;
 };

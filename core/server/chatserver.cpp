@@ -71,6 +71,7 @@ ChatServer::ChatServer(const ServerConfig &config, QObject *parent)
     registerProtocols();
     subscribe();
     m_rooms.setStateCommit(&m_writer);
+    m_writer.setRewrite([this](Store &store) { return rewriteState(store); });
     m_rooms.setMaxContent(m_config.maxContent);
     connect(&m_sessions, &SessionRegistry::ended, this, &ChatServer::maybeFinishShutdown);
     m_windowTimer.setInterval(100);
@@ -138,6 +139,8 @@ ServerStats ChatServer::stats() const
     s.webhookFailed = m_webhooks->failed();
     s.webhookDropped = m_webhooks->dropped();
     s.accepting = m_accepting;
+    s.storeFailures = m_writer.failures();
+    s.storeProblem = m_writer.failure();
     return s;
 }
 
@@ -251,6 +254,7 @@ QStringList ChatServer::reconfigure(const ServerConfig &next)
 
 void ChatServer::sweep()
 {
+    m_writer.probe(nowMs());
     m_moderation->sweep(m_config.roomIdleMs());
     // A busy connection keeps its gathering buffer between turns; an idle one gives it back.
     m_sessions.releaseIdleMemory();
@@ -279,6 +283,39 @@ QString ChatServer::openStore()
     qCInfo(lcServer).noquote() << "state from" << m_store->location() << ":" << m_users.size()
                                << "identities," << m_rooms.roomCount() << "rooms";
     return QString();
+}
+
+bool ChatServer::rewriteState(Store &store)
+{
+    QList<StoredIdentity> identities;
+    for (const User &user : m_users.all())
+        identities.append({user.id, m_users.tokenDigestOf(user.id), user.name, user.color});
+    if (!store.saveIdentities(identities))
+        return false;
+    for (const Room *room : m_rooms.rooms()) {
+        const RoomRecord r = RoomRegistry::recordOf(*room);
+        StoredRoom stored{
+            r.id,          r.settings,     r.creator, r.pinned, m_writer.ceiling(r.id),
+            r.createdAtMs, r.emptySinceMs, r.admins};
+        if (!store.saveRoom(stored))
+            return false;
+        for (Ban ban : room->banRecords()) {
+            ban.id = 0; // a new store numbers its bans anew
+            if (!store.saveBan(ban))
+                return false;
+            m_rooms.renumberBan(room->id(), ban.user, ban.id);
+        }
+    }
+    for (const Ban &ban : m_moderation->bans()) {
+        if (!ban.isAddressBan())
+            continue;
+        Ban copy = ban;
+        copy.id = 0;
+        if (!store.saveBan(copy))
+            return false;
+        m_moderation->renumberAddressBan(ban.id, copy.id);
+    }
+    return true;
 }
 
 int ChatServer::endConnectionsFrom(const Ban &addressBan)
@@ -311,6 +348,11 @@ void ChatServer::start()
     }
     m_listener = new Listener(m_config, m_protocols.paths(), this);
     m_listener->setMetricsSource([this] { return renderMetrics(stats()); });
+    m_listener->setHealthSource([this]() -> QString {
+        if (const QString problem = m_writer.probe(nowMs()); !problem.isEmpty())
+            return QStringLiteral("store cannot write: ") + problem;
+        return QString();
+    });
     connect(m_listener, &Listener::webSocketReady, &m_sessions, &SessionRegistry::accept);
     if (!m_listener->listen()) {
         const QString reason = QStringLiteral("cannot listen on %1:%2: %3")

@@ -102,6 +102,8 @@ private:
     void registerProtocols();
     void subscribe();
     QString openStore();
+    // Writes everything that lasts into 'store' (a store made anew after it was lost).
+    bool rewriteState(Store &store);
     void maybeFinishShutdown();
     void updateWatchTimers();
     void feedWindow();

@@ -34,6 +34,11 @@ QByteArray renderMetrics(const ServerStats &s)
            "Connections refused while too many handshakes were in progress.",
            double(s.handshakesRefused));
     metric(out, "rooms", "gauge", "Rooms that exist.", s.rooms);
+    metric(out, "store_failures_total", "counter",
+           "Writes the store could not commit (each refused the action it carried).",
+           double(s.storeFailures));
+    metric(out, "store_writable", "gauge", "1 while the store can write.",
+           s.storeProblem.isEmpty() ? 1 : 0);
     metric(out, "accepting_connections", "gauge", "1 while new connections are accepted.",
            s.accepting ? 1 : 0);
     metric(out, "frames_in_total", "counter", "Frames received from clients.", double(s.framesIn));

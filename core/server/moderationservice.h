@@ -76,6 +76,14 @@ public:
     void sweep(qint64 roomIdleMs);
 
     void restoreAddressBan(const Ban &ban) { m_addressBans.append(ban); }
+    // An address ban written anew got a new id.
+    void renumberAddressBan(qint64 from, qint64 to)
+    {
+        for (Ban &ban : m_addressBans) {
+            if (ban.id == from)
+                ban.id = to;
+        }
+    }
     QList<AuditEntry> recentAudit(int count) const;
 
 private:

@@ -33,7 +33,9 @@ struct ServerStats
     quint64 webhookDelivered = 0;
     quint64 webhookFailed = 0;
     quint64 webhookDropped = 0;
-    bool accepting = true; // false while new connections are paused
+    bool accepting = true;     // false while new connections are paused
+    quint64 storeFailures = 0; // writes the store could not commit
+    QString storeProblem;      // why the store cannot write now; empty while it can
 };
 
 } // namespace roomkeeper

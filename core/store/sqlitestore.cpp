@@ -7,6 +7,8 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <sys/stat.h>
+
 Q_LOGGING_CATEGORY(lcStore, "roomkeeper.store")
 
 namespace roomkeeper {
@@ -79,6 +81,39 @@ SqliteStore::~SqliteStore()
     }
 }
 
+bool SqliteStore::stillThere()
+{
+    // SQLite goes on writing to a file that was deleted (or replaced) under it, and all of
+    // it would be gone at the next start: refuse instead, until the file is recreated.
+    if (m_path == QLatin1StringView(":memory:") || m_inode == 0)
+        return true;
+    struct stat now = {};
+    if (::stat(QFile::encodeName(m_path).constData(), &now) != 0 || now.st_ino != m_inode ||
+        now.st_dev != m_device)
+        return fail(QStringLiteral("database"),
+                    QStringLiteral("the database file %1 was removed or replaced").arg(m_path));
+    return true;
+}
+
+bool SqliteStore::lost() const
+{
+    if (m_path == QLatin1StringView(":memory:") || m_inode == 0)
+        return false;
+    struct stat now = {};
+    return ::stat(QFile::encodeName(m_path).constData(), &now) != 0 || now.st_ino != m_inode ||
+           now.st_dev != m_device;
+}
+
+QString SqliteStore::reopen()
+{
+    if (m_db.isValid()) {
+        m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_connectionName);
+    }
+    return open();
+}
+
 bool SqliteStore::fail(const QString &what, const QString &why)
 {
     m_lastError = QStringLiteral("%1: %2").arg(what, why);
@@ -108,6 +143,16 @@ QString SqliteStore::open()
     m_db.setDatabaseName(m_path);
     if (!m_db.open())
         return QStringLiteral("cannot open database %1: %2").arg(m_path, m_db.lastError().text());
+
+    // The file as opened: a write checks it is still the same one (stillThere()).
+    m_inode = 0;
+    if (m_path != QLatin1StringView(":memory:")) {
+        struct stat file = {};
+        if (::stat(QFile::encodeName(m_path).constData(), &file) == 0) {
+            m_inode = file.st_ino;
+            m_device = file.st_dev;
+        }
+    }
 
     // Each query is finished before the next statement: an open read would keep a
     // transaction alive, and SQLite cannot switch to WAL inside one.
@@ -140,7 +185,7 @@ QString SqliteStore::open()
     if (!exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
         !exec(QStringLiteral("PRAGMA synchronous=NORMAL")) ||
         !exec(QStringLiteral("PRAGMA foreign_keys=ON")) ||
-        !exec(QStringLiteral("PRAGMA busy_timeout=2000")) || !migrate())
+        !exec(QStringLiteral("PRAGMA busy_timeout=%1").arg(BusyTimeoutMs)) || !migrate())
         return QStringLiteral("cannot prepare database %1: %2").arg(m_path, m_lastError);
     return QString();
 }
@@ -173,6 +218,8 @@ bool SqliteStore::transaction(const std::function<bool()> &writes)
 {
     if (m_transactionDepth > 0)
         return writes(); // nested: the outer transaction decides
+    if (!stillThere())
+        return false;
     if (!m_db.transaction())
         return fail(QStringLiteral("begin"), m_db.lastError().text());
     ++m_transactionDepth;
@@ -380,6 +427,8 @@ bool SqliteStore::deleteRoom(const QUuid &roomId)
 
 bool SqliteStore::saveBan(Ban &ban)
 {
+    if (m_transactionDepth == 0 && !stillThere())
+        return false;
     QSqlQuery q(m_db);
     if (ban.id == 0) {
         q.prepare(
@@ -411,6 +460,8 @@ bool SqliteStore::saveBan(Ban &ban)
 
 bool SqliteStore::deleteBan(qint64 banId)
 {
+    if (m_transactionDepth == 0 && !stillThere())
+        return false;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM bans WHERE ban_id = ?"));
     q.addBindValue(banId);
@@ -421,6 +472,8 @@ bool SqliteStore::deleteBan(qint64 banId)
 
 bool SqliteStore::deleteUserBan(const QUuid &roomId, const QUuid &userId)
 {
+    if (m_transactionDepth == 0 && !stillThere())
+        return false;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM bans WHERE room_id = ? AND user_id = ?"));
     q.addBindValue(idText(roomId));
@@ -432,6 +485,8 @@ bool SqliteStore::deleteUserBan(const QUuid &roomId, const QUuid &userId)
 
 bool SqliteStore::appendAudit(AuditEntry &entry)
 {
+    if (m_transactionDepth == 0 && !stillThere())
+        return false;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("INSERT INTO audit (at, actor, action, room_id, target, detail) "
                              "VALUES (?, ?, ?, ?, ?, ?)"));
@@ -449,6 +504,8 @@ bool SqliteStore::appendAudit(AuditEntry &entry)
 
 bool SqliteStore::saveSetting(const QString &key, const QString &value)
 {
+    if (m_transactionDepth == 0 && !stillThere())
+        return false;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) "
                              "DO UPDATE SET value = excluded.value"));

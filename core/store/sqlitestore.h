@@ -14,6 +14,9 @@ class SqliteStore final : public Store
 public:
     static constexpr int SchemaVersion = 1;
     static constexpr const char *FileName = "roomkeeper.db";
+    // How long a write waits for another process's lock before it is refused. The core
+    // thread waits meanwhile: kept short.
+    static constexpr int BusyTimeoutMs = 250;
 
     explicit SqliteStore(const QString &dataDir);
     ~SqliteStore() override;
@@ -38,17 +41,23 @@ public:
     bool appendAudit(AuditEntry &entry) override;
     bool saveSetting(const QString &key, const QString &value) override;
     bool transaction(const std::function<bool()> &writes) override;
+    bool lost() const override;
+    QString reopen() override;
 
 private:
     bool exec(const QString &sql);
     bool migrate();
     bool fail(const QString &what, const QString &why);
+    // False (with lastError()) when the file was removed or replaced since it was opened.
+    bool stillThere();
 
     QString m_path;
     QString m_connectionName;
     QSqlDatabase m_db;
     QString m_lastError;
     int m_transactionDepth = 0;
+    quint64 m_inode = 0;
+    quint64 m_device = 0;
 };
 
 } // namespace roomkeeper

@@ -33,8 +33,26 @@ bool StateWriter::checked(bool ok, const char *what)
     return false;
 }
 
+bool StateWriter::recoverIfLost()
+{
+    if (!m_store.lost())
+        return true;
+    if (const QString problem = m_store.reopen(); !problem.isEmpty()) {
+        checked(false, "reopening the store");
+        return false;
+    }
+    if (!m_rewrite || !checked(m_store.transaction([this] { return m_rewrite(m_store); }),
+                               "the whole state, after the store was lost")) {
+        return false;
+    }
+    qCWarning(lcStore).noquote() << "the store was lost and is written anew at"
+                                 << m_store.location() << "(its audit trail starts over)";
+    return true;
+}
+
 Outcome StateWriter::commit(const LastingChange &change)
 {
+    recoverIfLost();
     const std::optional<AuditEntry> staged = std::exchange(m_stagedAudit, std::nullopt);
     AuditEntry audit = staged.value_or(AuditEntry());
     // Rooms and bans name people: they must be known after a restart too.
@@ -89,8 +107,23 @@ StoredRoom StateWriter::stored(const RoomRecord &room) const
     return s;
 }
 
+QString StateWriter::probe(qint64 nowMs)
+{
+    if (!m_failure.isEmpty() && nowMs - m_lastProbeMs >= 1000) {
+        m_lastProbeMs = nowMs;
+        recoverIfLost();
+        const QString failure = m_failure;
+        if (!m_store.saveSetting(QStringLiteral("probe"), QString::number(nowMs)))
+            m_failure = failure; // still failing: keep the first reason
+        else
+            m_failure.clear();
+    }
+    return m_failure;
+}
+
 bool StateWriter::saveIdentities()
 {
+    recoverIfLost();
     const QList<UserDirectory::Changed> changed = m_users.takeChanged();
     if (changed.isEmpty())
         return true;

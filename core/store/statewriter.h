@@ -52,13 +52,21 @@ public:
     // All of 'writes' land, or none.
     bool transaction(const std::function<bool()> &writes);
 
+    // Writes the whole state again, into a store that was reopened after it was lost.
+    void setRewrite(std::function<bool(Store &store)> rewrite) { m_rewrite = std::move(rewrite); }
+
     // Why the last write failed; empty once one has succeeded since.
     QString failure() const { return m_failure; }
+    // While a write has failed, tries a small one (at most once a second) to learn whether
+    // the store can write again; returns failure() after it.
+    QString probe(qint64 nowMs);
     quint64 failures() const { return m_failures; }
 
 private:
     bool checked(bool ok, const char *what);
     StoredRoom stored(const RoomRecord &room) const;
+    // A store that was lost is made anew and given the whole state; false if it cannot be.
+    bool recoverIfLost();
 
     Store &m_store;
     UserDirectory &m_users;
@@ -66,6 +74,8 @@ private:
     QHash<QUuid, qint64> m_ceilings;
     QString m_failure;
     quint64 m_failures = 0;
+    qint64 m_lastProbeMs = -1000;
+    std::function<bool(Store &)> m_rewrite;
 };
 
 } // namespace roomkeeper

@@ -42,6 +42,11 @@ public:
 
     // Runs 'writes' in one transaction: all of them land, or none.
     virtual bool transaction(const std::function<bool()> &writes) = 0;
+
+    // Whether the storage went away under a running server (a database file removed);
+    // reopen() then makes a new, empty one to write the whole state into again.
+    virtual bool lost() const { return false; }
+    virtual QString reopen() { return QStringLiteral("cannot be reopened"); }
 };
 
 } // namespace roomkeeper
