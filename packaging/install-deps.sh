@@ -16,6 +16,8 @@ if [ "${1:-}" = "--test" ]; then
     # tests/stages: libFuzzer (tests/fuzz) needs clang 14 and its runtimes; gcc's
     # sanitizer runtimes come with build-essential.
     packages="$packages clang-14 libclang-rt-14-dev"
+    # tests/faults/tst_storefaults: another process holding SQLite's lock; disk images.
+    packages="$packages sqlite3 e2fsprogs util-linux"
 fi
 
 missing=""
